@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { demoUsers, testClient } from './keycloak';
+import { repoRoot } from './paths';
+import { tcpOpen } from './wait';
+import { startStack } from './stack';
+
+const started = Date.now();
+const say = (message: string) => {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+  process.stdout.write(`[mercato ${seconds}s] ${message}\n`);
+};
+
+async function portFree(port: number): Promise<boolean> {
+  return !(await tcpOpen(port)());
+}
+
+async function up(): Promise<void> {
+  const ingressPort = Number(process.env['MERCATO_INGRESS_PORT'] ?? 8080);
+  const keycloakPort = Number(process.env['MERCATO_KEYCLOAK_PORT'] ?? 8180);
+  for (const [name, port] of [['MERCATO_INGRESS_PORT', ingressPort], ['MERCATO_KEYCLOAK_PORT', keycloakPort]] as const) {
+    if (!(await portFree(port))) {
+      throw new Error(`Port ${port} is already in use (is the platform already running?). Free it or set ${name}.`);
+    }
+  }
+  const runDir = process.env['MERCATO_DATA_DIR'] ?? path.join(repoRoot, '.data', 'dev');
+  say(`data and logs in ${runDir}`);
+  const stack = await startStack({
+    runDir,
+    persistent: true,
+    ingressPort,
+    keycloakPort,
+    logLevel: process.env['LOG_LEVEL'] ?? 'info',
+    progress: say,
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping every process`);
+    await stack.stop();
+    say('stopped; nothing left running');
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const users = demoUsers.map((u) => `${u.username}/${u.password}`).join(', ');
+  process.stdout.write(`
+Mercato is running.
+  Ingress (API)     ${stack.ingressUrl}/api/categories
+  Keycloak          ${stack.keycloakUrl}   (admin console: admin/admin; realm "mercato")
+  Token issuer      ${stack.issuer}
+  Demo logins       ${users}   (local use only)
+  Logs              ${path.join(runDir, 'logs')}
+
+Try it:
+  TOKEN=$(curl -s -d grant_type=password -d client_id=${testClient.id} -d client_secret=${testClient.secret} \\
+          -d username=editor -d password=editor ${stack.keycloakUrl}/realms/mercato/protocol/openid-connect/token | jq -r .access_token)
+  curl -s -H "Authorization: Bearer $TOKEN" ${stack.ingressUrl}/api/categories
+
+Press Ctrl-C to stop everything.
+`);
+}
+
+up().catch((error: unknown) => {
+  process.stderr.write(`\n[mercato] could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,94 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './paths';
+
+export const realmName = 'mercato';
+export const apiAudience = 'mercato-api';
+export const realmFile = path.join(repoRoot, 'scripts', 'keycloak', `${realmName}-realm.json`);
+
+/** Demo logins imported with the realm; for local use only. */
+export const demoUsers = ['viewer', 'editor', 'admin', 'auditor', 'premium'].map((role) => ({
+  username: role,
+  password: role,
+  role,
+}));
+
+export const testClient = { id: 'mercato-test', secret: 'mercato-test-secret' };
+
+export interface KeycloakLaunch {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  issuer: string;
+  healthUrl: string;
+}
+
+export interface KeycloakOptions {
+  home: string;
+  dataDir: string;
+  httpPort: number;
+  managementPort: number;
+  persistent: boolean;
+}
+
+/**
+ * Keycloak in dev mode with the realm imported from the repo. The hostname is pinned so every token says
+ * `iss=http://localhost:<port>/realms/mercato` whichever address a client used: daprd's bearer check compares the
+ * issuer literally, and a mismatch would be a 401 everywhere.
+ */
+export function keycloakLaunch(options: KeycloakOptions): KeycloakLaunch {
+  const importDir = path.join(options.dataDir, 'import');
+  mkdirSync(importDir, { recursive: true });
+  copyFileSync(realmFile, path.join(importDir, path.basename(realmFile)));
+  const base = `http://localhost:${options.httpPort}`;
+  const args = [
+    'start-dev',
+    '--http-host=127.0.0.1',
+    `--http-port=${options.httpPort}`,
+    `--http-management-port=${options.managementPort}`,
+    `--hostname=${base}`,
+    '--health-enabled=true',
+    '--import-realm',
+    `-Dkc.dir.import=${importDir}`,
+    options.persistent
+      ? `--db-url=jdbc:h2:file:${path.join(options.dataDir, 'h2', 'keycloakdb')};NON_KEYWORDS=VALUE`
+      : `--db-url=jdbc:h2:mem:keycloak-${options.httpPort};NON_KEYWORDS=VALUE;DB_CLOSE_DELAY=-1`,
+  ];
+  return {
+    args,
+    env: {
+      ...process.env,
+      JAVA_OPTS_KC_HEAP: '-XX:MaxHeapFreeRatio=30 -XX:MaxRAMPercentage=5 -Xms64m -Xmx512m',
+      KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
+      KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin',
+    },
+    issuer: `${base}/realms/${realmName}`,
+    healthUrl: `http://127.0.0.1:${options.managementPort}/health/ready`,
+  };
+}
+
+/** A token from Keycloak's token endpoint (password grant for a demo user, or client credentials). */
+export async function fetchToken(
+  keycloakUrl: string,
+  grant: { username: string; password: string } | { clientCredentials: true },
+): Promise<string> {
+  const body = new URLSearchParams({ client_id: testClient.id, client_secret: testClient.secret });
+  if ('username' in grant) {
+    body.set('grant_type', 'password');
+    body.set('username', grant.username);
+    body.set('password', grant.password);
+    body.set('scope', 'openid');
+  } else {
+    body.set('grant_type', 'client_credentials');
+  }
+  const response = await fetch(`${keycloakUrl}/realms/${realmName}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = (await response.json()) as { access_token?: string; error_description?: string; error?: string };
+  if (!response.ok || !json.access_token) {
+    throw new Error(`Keycloak token request failed (${response.status}): ${json.error_description ?? json.error ?? 'no token'}`);
+  }
+  return json.access_token;
+}

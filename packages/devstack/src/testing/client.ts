@@ -1,0 +1,68 @@
+import { demoUsers, fetchToken } from '../keycloak';
+import { stackInfo } from './stack-info';
+
+export type DemoRole = (typeof demoUsers)[number]['role'];
+
+const tokens = new Map<string, Promise<string>>();
+
+/** A real access token for a demo user, from the running Keycloak (cached per test file). */
+export function tokenFor(role: DemoRole): Promise<string> {
+  let token = tokens.get(role);
+  if (!token) {
+    token = fetchToken(stackInfo().keycloakUrl, { username: role, password: role });
+    tokens.set(role, token);
+  }
+  return token;
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Calls the platform through the ingress, as an API client would. */
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string; contentType?: string } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  const init: RequestInit = { method, headers, signal: AbortSignal.timeout(30_000) };
+  if (body !== undefined) init.body = body;
+  const response = await fetch(`${stackInfo().ingressUrl}${path}`, init);
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON; keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+export async function controlProcess(name: string, action: 'stop' | 'start'): Promise<void> {
+  const response = await fetch(`${stackInfo().controlUrl}/processes/${name}/${action}`, { method: 'POST' });
+  if (response.status !== 204) throw new Error(`could not ${action} ${name}: ${await response.text()}`);
+}
+
+export async function receivedEvents(): Promise<Array<{ id: string; type: string; subject?: string; data: unknown }>> {
+  const response = await fetch(`${stackInfo().controlUrl}/events`);
+  return (await response.json()) as Array<{ id: string; type: string; subject?: string; data: unknown }>;
+}
+
+/** Polls until the predicate holds or the timeout passes; returns the last value either way. */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await probe();
+  }
+  return value;
+}

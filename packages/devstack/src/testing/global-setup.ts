@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { freePort } from '../ports';
+import { startStack, type Stack } from '../stack';
+import { startEventProbe, type EventProbe } from './event-probe';
+import type { StackInfo } from './stack-info';
+
+interface Running {
+  stack: Stack;
+  probe: EventProbe;
+  control: Server;
+}
+
+const key = '__mercatoIntegrationStack';
+
+/**
+ * Starts the real platform once per test run (not per file: the machine has two cores) on ephemeral ports with
+ * throw-away data, and publishes its addresses to the test files through MERCATO_STACK.
+ */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const log = (message: string) =>
+    process.stdout.write(`\n[integration ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  const probe = await startEventProbe();
+  const stack = await startStack({
+    runDir: path.join(tmpdir(), `mercato-it-${process.pid}`),
+    persistent: false,
+    externalApps: [{ appId: 'event-probe', appPort: probe.port }],
+    logLevel: process.env['LOG_LEVEL'] ?? 'warn',
+    progress: log,
+  });
+  probe.expectAppToken(stack.sidecars['event-probe']!.appApiToken);
+
+  // Lets a test stop and restart a real piece (e.g. FerretDB) to exercise outages; loopback only.
+  const control = express();
+  control.post('/processes/:name/:action', async (req, res) => {
+    try {
+      if (req.params.action === 'stop') await stack.stopProcess(req.params.name);
+      else if (req.params.action === 'start') await stack.startProcess(req.params.name);
+      else throw new Error(`unknown action ${req.params.action}`);
+      res.status(204).end();
+    } catch (error) {
+      res.status(500).json({ error: String(error) });
+    }
+  });
+  control.get('/events', (_req, res) => {
+    res.json(probe.received());
+  });
+  const controlPort = await freePort();
+  const server = await new Promise<Server>((resolve) => {
+    const s = control.listen(controlPort, '127.0.0.1', () => resolve(s));
+  });
+
+  const info: StackInfo = {
+    ingressUrl: stack.ingressUrl,
+    keycloakUrl: stack.keycloakUrl,
+    issuer: stack.issuer,
+    mongodbUri: stack.mongodbUri,
+    controlUrl: `http://127.0.0.1:${controlPort}`,
+    runDir: stack.runDir,
+    sidecars: Object.fromEntries(
+      Object.entries(stack.sidecars).map(([id, s]) => [id, { httpPort: s.httpPort, apiToken: s.apiToken, appPort: s.appPort }]),
+    ),
+  };
+  process.env['MERCATO_STACK'] = JSON.stringify(info);
+  (globalThis as Record<string, unknown>)[key] = { stack, probe, control: server } satisfies Running;
+  log('platform ready\n');
+}
+
+export async function stopIntegrationStack(): Promise<void> {
+  const running = (globalThis as Record<string, unknown>)[key] as Running | undefined;
+  if (!running) return;
+  await new Promise<void>((resolve) => running.control.close(() => resolve()));
+  await running.stack.stop();
+  await running.probe.close();
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { AppError } from './errors';
+import { issuesOf } from './validation';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const logLevel = z.enum(['error', 'warn', 'info', 'http', 'debug']);
+
+/**
+ * What every service needs from its environment. A service extends it with its own keys; the result is parsed once at
+ * start-up and a bad or missing value stops the process before it listens.
+ */
+export const baseConfigSchema = z.object({
+  SERVICE_NAME: z.string().min(1),
+  /** Apps bind loopback only: the sidecar is their one door. */
+  APP_HOST: z.string().default('127.0.0.1'),
+  APP_PORT: port,
+  LOG_LEVEL: logLevel.default('info'),
+  /** Largest accepted request body; larger bodies get 413 before any parsing. */
+  BODY_LIMIT: z.string().default('100kb'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'),
+  MONGODB_DATABASE: z.string().min(1),
+  /** How long a database call may wait for a reachable server before the request fails with 503. */
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  DAPR_HOST: z.string().default('127.0.0.1'),
+  DAPR_HTTP_PORT: port,
+  /** Token the app presents to daprd (daprd runs with the same DAPR_API_TOKEN). */
+  DAPR_API_TOKEN: z.string().min(16),
+  /** Token daprd presents to the app in `dapr-api-token`; requests without it never reach a route. */
+  APP_API_TOKEN: z.string().min(16),
+  /** Pub/sub component and topic that carry domain events (the audit service stores every one). */
+  EVENTS_PUBSUB: z.string().default('events'),
+  EVENTS_TOPIC: z.string().default('events'),
+  /** Client whose `resource_access.<client>.roles` count as roles too. */
+  AUTH_RESOURCE_CLIENT: z.string().default('mercato-api'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10000),
+});
+
+export type BaseConfig = z.output<typeof baseConfigSchema>;
+
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = issuesOf(result.error, 'headers').map((i) => `  ${i.path.replace(/^headers\./, '')}: ${i.message}`);
+    throw new AppError('internal', {
+      detail: `Invalid configuration:\n${lines.join('\n')}`,
+      isCatastrophic: true,
+    });
+  }
+  return result.data;
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import { readPrincipal, requireAppApiToken, requireRole } from './auth';
+import { AppError, toProblem } from './errors';
+import { checkReadiness, type ReadinessCheck } from './health';
+import { logLevels, type Logger } from './logger';
+import { isDatabaseUnavailable } from './mongo';
+import { requestContext, traceIdOf } from './request-context';
+import { parseInput } from './validation';
+
+export interface AppOptions {
+  serviceName: string;
+  logger: Logger;
+  appApiToken: string;
+  bodyLimit: string;
+  resourceClient: string;
+  readiness: readonly ReadinessCheck[];
+  /** The service's own routes; mounted behind the app-token check, with `req.principal` already read. */
+  routes: Router;
+  /** While false, business routes answer 503 (start-up before indexes exist, or shutdown drain). */
+  isAcceptingWork: () => boolean;
+}
+
+const healthPaths = ['/healthz', '/readyz'] as const;
+
+const logLevelBody = z.object({ level: z.enum(logLevels as unknown as [string, ...string[]]) });
+
+/** Builds a service's Express app with the platform's fixed shape: same middleware, same errors, same probes. */
+export function createApp(options: AppOptions): Express {
+  const { logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  app.use(withRequestContext(logger));
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await checkReadiness(options.readiness);
+    const ready = report.status === 'ready' && options.isAcceptingWork();
+    res.status(ready ? 200 : 503).json(ready ? report : { ...report, status: 'not-ready' });
+  });
+
+  app.use(requireAppApiToken(options.appApiToken, healthPaths));
+  app.use(
+    express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'], strict: true }),
+  );
+  app.use(requireJsonBody);
+  app.use(readPrincipal(options.resourceClient));
+
+  app.put('/admin/log-level', requireRole('admin'), (req, res) => {
+    const { level } = parseInput(logLevelBody, req.body, 'body');
+    logger.setLevel(level as (typeof logLevels)[number]);
+    logger.warn('log level changed', { level, by: req.principal?.subject });
+    res.json({ level });
+  });
+
+  app.use((_req, _res, next) => {
+    if (!options.isAcceptingWork()) {
+      next(new AppError('dependency-unavailable', { detail: `${options.serviceName} is not ready`, retryAfterSeconds: 2 }));
+      return;
+    }
+    next();
+  });
+  app.use(options.routes);
+
+  app.use((req, _res, next) => {
+    next(new AppError('not-found', { detail: `No route for ${req.method} ${req.path}` }));
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function withRequestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const traceparent = req.header('traceparent');
+    const requestId = req.header('x-request-id') ?? randomUUID();
+    const traceId = traceIdOf(traceparent);
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.http('request', { method: req.method, path: req.path, status: res.statusCode, durationMs });
+    });
+    const context: { requestId: string; traceId?: string; traceparent?: string } = { requestId };
+    if (traceId) context.traceId = traceId;
+    if (traceparent && traceId) context.traceparent = traceparent;
+    requestContext.run(context, next);
+  };
+}
+
+/** A body on a write must be JSON; anything else is 415 rather than an empty object reaching the domain. */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding') !== undefined;
+  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(req.method) && !req.is(['application/json', 'application/*+json'])) {
+    next(new AppError('unsupported-media-type', { detail: 'Send the body as application/json' }));
+    return;
+  }
+  next();
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+function asAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('dependency-unavailable', { code: 'database-unavailable', detail: 'The database is unreachable', cause: error, retryAfterSeconds: 2 });
+  }
+  const parserError = error as BodyParserError;
+  switch (parserError?.type) {
+    case 'entity.parse.failed':
+      return new AppError('validation', { code: 'malformed-json', detail: 'The body is not valid JSON', cause: error });
+    case 'entity.too.large':
+      return new AppError('payload-too-large', { cause: error });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('unsupported-media-type', { detail: 'Unsupported body encoding or charset', cause: error });
+    default:
+      if (parserError?.status && parserError.status >= 400 && parserError.status < 500) {
+        return new AppError('validation', { detail: 'The request could not be read', cause: error });
+      }
+      return new AppError('internal', { cause: error });
+  }
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const appError = asAppError(error);
+    const traceId = requestContext.getStore()?.traceId;
+    if (appError.kind === 'internal') {
+      logger.error('unexpected error', {
+        error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+        path: req.path,
+      });
+    } else if (appError.status >= 500) {
+      // Expected outages (database down, not ready yet): one line, no stack, so real bugs stand out.
+      const cause = appError.cause instanceof Error ? appError.cause.message : undefined;
+      logger.warn(appError.message, { path: req.path, code: appError.code, cause });
+    }
+    if (appError.retryAfterSeconds) res.setHeader('retry-after', String(appError.retryAfterSeconds));
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(appError.status).type('application/problem+json').send(JSON.stringify(toProblem(appError, req.originalUrl, traceId)));
+  };
+}

@@ -1,0 +1,88 @@
+import { MongoClient, MongoError, type Db, type IndexDescription } from 'mongodb';
+import type { Logger } from './logger';
+
+export interface Database {
+  db: Db;
+  /** Throws when the server cannot be reached within the configured selection timeout. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  uri: string;
+  database: string;
+  serverSelectionTimeoutMs: number;
+  appName: string;
+}
+
+/**
+ * Opens a client without waiting for the server: the driver connects on first use, so a service starts (and reports
+ * "not ready") while its database is still down, and recovers on its own when the database returns.
+ */
+export function openDatabase(options: DatabaseOptions): Database {
+  const client = new MongoClient(options.uri, {
+    appName: options.appName,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs,
+    connectTimeoutMS: options.serverSelectionTimeoutMs,
+    // FerretDB (local) and MongoDB (cluster) both support retryable reads; writes stay explicit.
+    retryWrites: false,
+  });
+  const db = client.db(options.database);
+  return {
+    db,
+    async ping() {
+      await db.command({ ping: 1 });
+    },
+    close: () => client.close(),
+  };
+}
+
+const unavailableErrorNames = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'PoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClearedError',
+]);
+
+/** True when the error means "the database cannot be reached", which clients should see as 503, not 500. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return error instanceof MongoError && unavailableErrorNames.has(error.name);
+}
+
+/**
+ * True for a unique-index violation. MongoDB says 11000/11001; FerretDB says 11000 on inserts and upserts but
+ * `1 InternalError` with SQLite's "UNIQUE constraint failed" on updates, so both shapes count.
+ */
+export function isDuplicateKey(error: unknown): boolean {
+  if (!(error instanceof MongoError)) return false;
+  if (error.code === 11000 || error.code === 11001) return true;
+  return error.code === 1 && /UNIQUE constraint failed/i.test(error.message);
+}
+
+export type IndexPlan = Record<string, IndexDescription[]>;
+
+/**
+ * Creates the indexes a service relies on (unique constraints above all). Retries until it succeeds or the signal
+ * aborts, so a service started before its database still ends up with every index before it reports ready.
+ */
+export async function ensureIndexes(db: Db, plan: IndexPlan, logger: Logger, signal: AbortSignal): Promise<void> {
+  let delayMs = 250;
+  for (;;) {
+    try {
+      for (const [collection, indexes] of Object.entries(plan)) {
+        if (indexes.length) await db.collection(collection).createIndexes(indexes);
+      }
+      logger.info('database indexes ensured', { collections: Object.keys(plan) });
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      logger.warn('database not reachable yet; will retry index creation', { error: String(error), delayMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(delayMs * 2, 5000);
+    }
+  }
+}

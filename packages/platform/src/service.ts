@@ -1,0 +1,104 @@
+import type { Router } from 'express';
+import type { z } from 'zod';
+import { loadConfig, type BaseConfig } from './config';
+import { AppError } from './errors';
+import { createEventPublisher, type EventPublisher } from './events';
+import { sidecarCheck } from './health';
+import { createApp } from './http';
+import { listen, type RunningService } from './lifecycle';
+import { createLogger, type Logger } from './logger';
+import { ensureIndexes, openDatabase, type Database, type IndexPlan } from './mongo';
+
+export interface ServiceDependencies<C> {
+  config: C;
+  logger: Logger;
+  database: Database;
+  events: EventPublisher;
+}
+
+/** Any schema whose parsed output includes the base config (a service extends `baseConfigSchema`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the env input type is irrelevant here
+export type ServiceConfigSchema = z.ZodType<BaseConfig, any>;
+
+export interface ServiceDefinition<S extends ServiceConfigSchema> {
+  configSchema: S;
+  /** Indexes the service's invariants rely on; business routes answer 503 until they exist. */
+  indexes: IndexPlan;
+  routes(dependencies: ServiceDependencies<z.output<S>>): Router;
+}
+
+/**
+ * Wires a service the same way every time: config → logger → database → events → app → listen. A bad config stops
+ * the process before it listens; a missing database only delays readiness.
+ */
+export async function startService<S extends ServiceConfigSchema>(
+  definition: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService> {
+  const config: z.output<S> = loadConfig(definition.configSchema, env);
+  const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
+  const database = openDatabase({
+    uri: config.MONGODB_URI,
+    database: config.MONGODB_DATABASE,
+    serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+    appName: config.SERVICE_NAME,
+  });
+  const events = createEventPublisher({
+    serviceName: config.SERVICE_NAME,
+    daprHost: config.DAPR_HOST,
+    daprHttpPort: config.DAPR_HTTP_PORT,
+    daprApiToken: config.DAPR_API_TOKEN,
+    pubsubName: config.EVENTS_PUBSUB,
+    topic: config.EVENTS_TOPIC,
+    db: database.db,
+    logger,
+  });
+
+  let indexesReady = false;
+  let accepting = true;
+  const stopIndexing = new AbortController();
+  void ensureIndexes(database.db, definition.indexes, logger, stopIndexing.signal)
+    .then(() => {
+      indexesReady = true;
+    })
+    .catch((error: unknown) => logger.debug('index creation stopped', { error: String(error) }));
+
+  const app = createApp({
+    serviceName: config.SERVICE_NAME,
+    logger,
+    appApiToken: config.APP_API_TOKEN,
+    bodyLimit: config.BODY_LIMIT,
+    resourceClient: config.AUTH_RESOURCE_CLIENT,
+    readiness: [
+      { name: 'database', check: () => database.ping() },
+      {
+        name: 'database-indexes',
+        check: async () => {
+          if (!indexesReady) throw new Error('indexes not created yet');
+        },
+      },
+      sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT),
+    ],
+    routes: definition.routes({ config, logger, database, events }),
+    isAcceptingWork: () => accepting && indexesReady,
+  });
+
+  return listen({
+    app,
+    host: config.APP_HOST,
+    port: config.APP_PORT,
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    setAcceptingWork: (value) => {
+      accepting = value;
+    },
+    onShutdown: [() => stopIndexing.abort(), () => events.stop(), () => database.close()],
+  });
+}
+
+/** The one place a service's main() failure is reported: catastrophic errors print their detail and exit non-zero. */
+export function reportStartupFailure(error: unknown): void {
+  const message = error instanceof AppError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'start-up failed', error: message })}\n`);
+  process.exitCode = 1;
+}

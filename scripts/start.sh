@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm start`: install whatever is missing (npm dependencies, Dapr, FerretDB, Keycloak, Redis, nginx), build, and run
+# the whole platform in the foreground. Ctrl-C stops every process it started.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/ensure-node-deps.sh
+bash scripts/install-runtime.sh
+echo "[setup] building (tsc --build)…"
+npx --no-install tsc --build
+exec node packages/devstack/dist/cli.js

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `npm test`: install what is missing, type-check everything, run the unit tests, then the integration tests against
+# the real platform (started once, on ephemeral ports, with throw-away data). Closes with "N passed, N failed, N skipped".
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/ensure-node-deps.sh || exit 1
+bash scripts/install-runtime.sh || exit 1
+echo "[test] type-checking (tsc --build, then the tests' own tsconfig)…"
+npx --no-install tsc --build || exit 1
+npx --no-install tsc -p tsconfig.test.json || exit 1
+
+summary=$(mktemp)
+export MERCATO_TEST_SUMMARY=$summary
+status=0
+echo "[test] unit tests"
+npx --no-install jest --selectProjects unit "$@" || status=1
+echo "[test] integration tests (real Redis, FerretDB, Keycloak, Dapr, nginx)"
+npx --no-install jest --selectProjects integration --runInBand "$@" || status=1
+
+read -r passed failed skipped < <(awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}' "$summary")
+rm -f "$summary"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # a run that crashed before counting still fails
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, type EventPublisher } from '@mercato/platform';
+import type { CategoryRepository } from '../data-access/category-repository';
+import type { Category, CategoryChanges, CategoryPage, CategoryQuery, NewCategory } from './category-schema';
+
+export const categoryEvents = {
+  created: 'catalog.category.created',
+  updated: 'catalog.category.updated',
+  deleted: 'catalog.category.deleted',
+} as const;
+
+export interface CategoryUseCases {
+  create(input: NewCategory, actor: string): Promise<Category>;
+  get(idOrSlug: string): Promise<Category>;
+  list(query: CategoryQuery, maxPageSize: number): Promise<CategoryPage>;
+  update(id: string, changes: CategoryChanges, actor: string): Promise<Category>;
+  remove(id: string, actor: string): Promise<void>;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const duplicateSlug = (slug: string | undefined) =>
+  new AppError('conflict', { code: 'duplicate-slug', detail: `The slug "${slug}" is already used by another category` });
+const notFound = (ref: string) => new AppError('not-found', { code: 'category-not-found', detail: `No category "${ref}"` });
+const parentNotFound = (id: string) =>
+  new AppError('unprocessable', { code: 'parent-not-found', detail: `The parent category "${id}" does not exist` });
+
+export function createCategoryUseCases(repository: CategoryRepository, events: EventPublisher): CategoryUseCases {
+  async function ancestorsBelow(parentId: string | null): Promise<string[]> {
+    if (!parentId) return [];
+    const parent = await repository.findById(parentId);
+    if (!parent) throw parentNotFound(parentId);
+    return [...parent.ancestors, parent.id];
+  }
+
+  async function existing(id: string): Promise<Category> {
+    const category = await repository.findById(id);
+    if (!category) throw notFound(id);
+    return category;
+  }
+
+  return {
+    async create(input, actor) {
+      const now = new Date().toISOString();
+      const category: Category = {
+        id: randomUUID(),
+        ...input,
+        ancestors: await ancestorsBelow(input.parentId),
+        createdAt: now,
+        updatedAt: now,
+      };
+      const outcome = await repository.insert(category);
+      if (!outcome.ok) throw duplicateSlug(input.slug);
+      await events.publish({ type: categoryEvents.created, subject: category.id, data: category, actor });
+      return category;
+    },
+
+    async get(idOrSlug) {
+      const category = uuidPattern.test(idOrSlug)
+        ? await repository.findById(idOrSlug)
+        : await repository.findBySlug(idOrSlug);
+      if (!category) throw notFound(idOrSlug);
+      return category;
+    },
+
+    async list(query, maxPageSize) {
+      const limit = Math.min(query.limit ?? 50, maxPageSize);
+      const filter: Parameters<CategoryRepository['list']>[0] = { limit, offset: query.offset };
+      if (query.parent) filter.parentId = query.parent === 'root' ? null : query.parent;
+      if (query.q) filter.text = query.q;
+      const { items, total } = await repository.list(filter);
+      return { items, total, limit, offset: query.offset };
+    },
+
+    async update(id, changes, actor) {
+      const before = await existing(id);
+      const moving = changes.parentId !== undefined && changes.parentId !== before.parentId;
+      let ancestors = before.ancestors;
+      if (moving) {
+        if (changes.parentId === id) throw new AppError('unprocessable', { code: 'category-cycle', detail: 'A category cannot be its own parent' });
+        ancestors = await ancestorsBelow(changes.parentId ?? null);
+        if (ancestors.includes(id)) {
+          throw new AppError('unprocessable', { code: 'category-cycle', detail: 'A category cannot move below its own descendant' });
+        }
+      }
+      const outcome = await repository.update(id, { ...changes, ancestors, updatedAt: new Date().toISOString() });
+      if (!outcome.ok) throw outcome.reason === 'duplicate-slug' ? duplicateSlug(changes.slug) : notFound(id);
+      if (moving) await repository.moveDescendants(id, [...ancestors, id]);
+      await events.publish({
+        type: categoryEvents.updated,
+        subject: id,
+        data: { before, after: outcome.category },
+        actor,
+      });
+      return outcome.category;
+    },
+
+    async remove(id, actor) {
+      const category = await existing(id);
+      const children = await repository.countChildren(id);
+      if (children > 0) {
+        throw new AppError('conflict', { code: 'category-has-children', detail: `The category has ${children} sub-categories; move or delete them first` });
+      }
+      if (!(await repository.delete(id))) throw notFound(id);
+      await events.publish({ type: categoryEvents.deleted, subject: id, data: category, actor });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { parseInput, principalFrom, requireRole } from '@mercato/platform';
+import { Router } from 'express';
+import {
+  categoryChangesSchema,
+  categoryIdSchema,
+  categoryQuerySchema,
+  categoryRefSchema,
+  newCategorySchema,
+} from '../../domain/category-schema';
+import type { CategoryUseCases } from '../../domain/category-use-cases';
+
+const readers = ['viewer', 'editor', 'admin'] as const;
+const writers = ['editor', 'admin'] as const;
+
+/** HTTP in, parsed input to the use case, JSON out. No request or response object goes past this file. */
+export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number): Router {
+  const router = Router();
+
+  router.get('/categories', requireRole(...readers), async (req, res) => {
+    const query = parseInput(categoryQuerySchema, req.query, 'query');
+    res.json(await useCases.list(query, maxPageSize));
+  });
+
+  router.get('/categories/:id', requireRole(...readers), async (req, res) => {
+    const { id } = parseInput(categoryRefSchema, req.params, 'params');
+    res.json(await useCases.get(id));
+  });
+
+  router.post('/categories', requireRole(...writers), async (req, res) => {
+    const input = parseInput(newCategorySchema, req.body, 'body');
+    const category = await useCases.create(input, principalFrom(req).subject);
+    res.status(201).location(`categories/${category.id}`).json(category);
+  });
+
+  router.patch('/categories/:id', requireRole(...writers), async (req, res) => {
+    const { id } = parseInput(categoryIdSchema, req.params, 'params');
+    const changes = parseInput(categoryChangesSchema, req.body, 'body');
+    res.json(await useCases.update(id, changes, principalFrom(req).subject));
+  });
+
+  router.delete('/categories/:id', requireRole('admin'), async (req, res) => {
+    const { id } = parseInput(categoryIdSchema, req.params, 'params');
+    await useCases.remove(id, principalFrom(req).subject);
+    res.status(204).end();
+  });
+
+  return router;
+}

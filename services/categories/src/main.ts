@@ -1,0 +1,12 @@
+import { reportStartupFailure, startService } from '@mercato/platform';
+import { categoriesConfigSchema } from './config';
+import { categoryIndexes, createCategoryRepository } from './data-access/category-repository';
+import { createCategoryUseCases } from './domain/category-use-cases';
+import { categoryRoutes } from './entry-points/api/routes';
+
+startService({
+  configSchema: categoriesConfigSchema,
+  indexes: categoryIndexes,
+  routes: ({ config, database, events }) =>
+    categoryRoutes(createCategoryUseCases(createCategoryRepository(database.db), events), config.MAX_PAGE_SIZE),
+}).catch(reportStartupFailure);
