@@ -34,16 +34,7 @@ async function up(): Promise<void> {
     progress: say,
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping every process`);
-    await stack.stop();
-    say('stopped; nothing left running');
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Ctrl-C is handled by the stack's supervisor: it stops every child, newest first, then exits.
 
   const users = demoUsers.map((u) => `${u.username}/${u.password}`).join(', ');
   process.stdout.write(`

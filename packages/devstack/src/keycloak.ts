@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './paths';
 
@@ -36,9 +36,6 @@ export interface KeycloakOptions {
  * issuer literally, and a mismatch would be a 401 everywhere.
  */
 export function keycloakLaunch(options: KeycloakOptions): KeycloakLaunch {
-  const importDir = path.join(options.dataDir, 'import');
-  mkdirSync(importDir, { recursive: true });
-  copyFileSync(realmFile, path.join(importDir, path.basename(realmFile)));
   const base = `http://localhost:${options.httpPort}`;
   const args = [
     'start-dev',
@@ -47,8 +44,7 @@ export function keycloakLaunch(options: KeycloakOptions): KeycloakLaunch {
     `--http-management-port=${options.managementPort}`,
     `--hostname=${base}`,
     '--health-enabled=true',
-    '--import-realm',
-    `-Dkc.dir.import=${importDir}`,
+    // The database lives in this run's folder, never in the shared Keycloak home under the cache.
     options.persistent
       ? `--db-url=jdbc:h2:file:${path.join(options.dataDir, 'h2', 'keycloakdb')};NON_KEYWORDS=VALUE`
       : `--db-url=jdbc:h2:mem:keycloak-${options.httpPort};NON_KEYWORDS=VALUE;DB_CLOSE_DELAY=-1`,
@@ -57,13 +53,46 @@ export function keycloakLaunch(options: KeycloakOptions): KeycloakLaunch {
     args,
     env: {
       ...process.env,
-      JAVA_OPTS_KC_HEAP: '-XX:MaxHeapFreeRatio=30 -XX:MaxRAMPercentage=5 -Xms64m -Xmx512m',
-      KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
-      KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin',
+      JAVA_OPTS_KC_HEAP: '-Xms64m -Xmx512m',
+      KC_BOOTSTRAP_ADMIN_USERNAME: bootstrapAdmin.username,
+      KC_BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdmin.password,
     },
     issuer: `${base}/realms/${realmName}`,
     healthUrl: `http://127.0.0.1:${options.managementPort}/health/ready`,
   };
+}
+
+/** Local-only administrator of the master realm (the admin console login). */
+export const bootstrapAdmin = { username: 'admin', password: 'admin' };
+
+/**
+ * Imports the repo's realm through the admin REST API once Keycloak is up. Unlike `--import-realm`, it needs no file
+ * inside the (shared, cached) Keycloak home. An existing realm is left as it is, so `npm start` keeps what was changed
+ * in the admin console between runs.
+ */
+export async function importRealm(keycloakUrl: string): Promise<'imported' | 'exists'> {
+  const tokenResponse = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'admin-cli',
+      username: bootstrapAdmin.username,
+      password: bootstrapAdmin.password,
+    }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const { access_token: adminToken } = (await tokenResponse.json()) as { access_token?: string };
+  if (!adminToken) throw new Error(`Keycloak admin login failed (${tokenResponse.status})`);
+  const response = await fetch(`${keycloakUrl}/admin/realms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: readFileSync(realmFile, 'utf8'),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (response.status === 201) return 'imported';
+  if (response.status === 409) return 'exists';
+  throw new Error(`Realm import failed (${response.status}): ${await response.text()}`);
 }
 
 /** A token from Keycloak's token endpoint (password grant for a demo user, or client credentials). */

@@ -27,9 +27,27 @@ export interface ManagedProcess {
 export class Supervisor {
   private readonly running: ManagedProcess[] = [];
   private readonly onExit = () => this.killAllNow();
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.announce(signal);
+    // A second signal while stopping means "now": kill everything at once.
+    if (this.stopping) {
+      this.killAllNow();
+      process.exit(130);
+    }
+    void this.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  private stopping = false;
 
-  constructor(private readonly logDir: string) {
+  /**
+   * Owns SIGINT/SIGTERM/SIGHUP from the first moment, so a Ctrl-C during a slow start (Keycloak takes ~40 s) still
+   * stops every child; `exit` covers normal ends. Node runs no `exit` hook when a signal kills it, hence both.
+   */
+  constructor(
+    private readonly logDir: string,
+    private readonly announce: (signal: NodeJS.Signals) => void = () => undefined,
+  ) {
     process.once('exit', this.onExit);
+    for (const signal of signals) process.on(signal, this.onSignal);
   }
 
   start(name: string, command: string, args: readonly string[], options: StartOptions = {}): ManagedProcess {
@@ -81,8 +99,10 @@ export class Supervisor {
 
   /** Stops everything, last started first. */
   async stopAll(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
     for (const managed of [...this.running].reverse()) await managed.stop(graceMs);
     process.removeListener('exit', this.onExit);
+    for (const signal of signals) process.removeListener(signal, this.onSignal);
   }
 
   private forget(managed: ManagedProcess) {
@@ -94,6 +114,8 @@ export class Supervisor {
     for (const managed of this.running) signalGroup(managed.pid, 'SIGKILL');
   }
 }
+
+const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function signalGroup(pid: number, signal: NodeJS.Signals) {
   if (pid <= 0) return;

@@ -89,9 +89,20 @@ http {
   default_type application/json;
   server {
     listen 127.0.0.1:${listenPort};
+    # daprd's bearer check answers a bare "Unauthorized"; clients get the platform's problem+json instead.
+    proxy_intercept_errors on;
+    error_page 401 = @unauthenticated;
+    location @unauthenticated {
+      default_type application/problem+json;
+      add_header WWW-Authenticate 'Bearer realm="mercato"' always;
+      return 401 '{"type":"https://mercato.dev/problems/unauthenticated","title":"Authentication is required","status":401,"detail":"Send a valid access token from the mercato realm: Authorization: Bearer <token>"}';
+    }
     location = /healthz { return 200 '{"status":"alive"}'; }
 ${locations}
-    location / { return 404 '{"type":"https://mercato.dev/problems/not-found","title":"Not found","status":404}'; }
+    location / {
+      default_type application/problem+json;
+      return 404 '{"type":"https://mercato.dev/problems/not-found","title":"Not found","status":404}';
+    }
   }
 }
 `;

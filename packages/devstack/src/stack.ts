@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { keycloakLaunch, apiAudience } from './keycloak';
+import { apiAudience, importRealm, keycloakLaunch } from './keycloak';
 import { repoRoot, runtimeBinaries, type RuntimeBinaries } from './paths';
 import { freePort } from './ports';
 import { Supervisor, type ManagedProcess } from './processes';
@@ -18,8 +18,8 @@ export interface StackOptions {
   ingressPort?: number;
   keycloakPort?: number;
   services?: readonly ServiceSpec[];
-  /** Apps that run outside the devstack (e.g. a test subscriber) but need their own sidecar. */
-  externalApps?: readonly { appId: string; appPort: number }[];
+  /** Sidecars for code that runs outside the devstack (e.g. the tests' event subscriber); no app channel. */
+  extraSidecars?: readonly string[];
   logLevel?: string;
   progress?: (message: string) => void;
 }
@@ -32,7 +32,8 @@ export interface Sidecar {
   apiToken: string;
   /** Token this daprd presents to its app. */
   appApiToken: string;
-  appPort: number;
+  /** The app's port; undefined for a sidecar without an app. */
+  appPort: number | undefined;
 }
 
 export interface Stack {
@@ -76,7 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   mkdirSync(path.join(dirs.ferretdb, 'data'), { recursive: true });
 
-  const supervisor = new Supervisor(dirs.logs);
+  const supervisor = new Supervisor(dirs.logs, (signal) => progress(`${signal}: stopping every process`));
   const pieces = new Map<string, Piece>();
   const startPiece = async (name: string, piece: Piece) => {
     pieces.set(name, piece);
@@ -139,12 +140,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         'keycloak',
         {
           launch: () => supervisor.start('keycloak', path.join(bin.keycloakHome, 'bin', 'kc.sh'), keycloak.args, { env: keycloak.env }),
-          waitReady: (p) =>
-            waitUntil('keycloak', async () => (await httpOk(keycloak.healthUrl)()) && (await httpOk(`${keycloak.issuer}/.well-known/openid-configuration`)()), {
-              timeoutMs: 240_000,
-              intervalMs: 1000,
-              process: p,
-            }),
+          waitReady: async (p) => {
+            await waitUntil('keycloak', httpOk(keycloak.healthUrl), { timeoutMs: 240_000, intervalMs: 1000, process: p });
+            const outcome = await importRealm(`http://127.0.0.1:${port.keycloak}`);
+            progress(outcome === 'imported' ? 'realm "mercato" imported' : 'realm "mercato" already present');
+          },
         },
       ],
       [
@@ -190,8 +190,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const sidecars: Record<string, Sidecar> = {};
     const apps = [
-      ...services.map((s) => ({ appId: s.appId, appPort: 0, service: s as ServiceSpec | undefined })),
-      ...(options.externalApps ?? []).map((a) => ({ ...a, service: undefined })),
+      ...services.map((s) => ({ appId: s.appId, service: s as ServiceSpec | undefined })),
+      ...(options.extraSidecars ?? []).map((appId) => ({ appId, service: undefined })),
     ];
     for (const app of apps) {
       sidecars[app.appId] = {
@@ -200,7 +200,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         grpcPort: await freePort(),
         apiToken: token(),
         appApiToken: token(),
-        appPort: app.appPort || (await freePort()),
+        appPort: app.service ? await freePort() : undefined,
       };
     }
 
@@ -211,8 +211,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const daprd: Piece = {
         launch: () =>
           supervisor.start(`daprd-${app.appId}`, bin.daprd, [
-            `--app-id=${app.appId}`, `--app-port=${sidecar.appPort}`, '--app-protocol=http',
-            '--app-channel-address=127.0.0.1', '--dapr-listen-addresses=127.0.0.1',
+            `--app-id=${app.appId}`,
+            ...(sidecar.appPort ? [`--app-port=${sidecar.appPort}`, '--app-protocol=http', '--app-channel-address=127.0.0.1'] : []),
+            '--dapr-listen-addresses=127.0.0.1',
             `--dapr-http-port=${sidecar.httpPort}`, `--dapr-grpc-port=${sidecar.grpcPort}`,
             `--dapr-internal-grpc-port=${internalGrpc}`, '--dapr-internal-grpc-listen-address=127.0.0.1',
             `--placement-host-address=127.0.0.1:${port.placement}`, `--scheduler-host-address=127.0.0.1:${port.scheduler}`,
@@ -243,7 +244,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
                 APP_API_TOKEN: sidecar.appApiToken,
               },
             }),
-          waitReady: (p) => waitUntil(app.appId, tcpOpen(sidecar.appPort), { timeoutMs: 30_000, process: p }),
+          waitReady: (p) => waitUntil(app.appId, tcpOpen(sidecar.appPort!), { timeoutMs: 30_000, process: p }),
         };
         await startPiece(app.appId, appPiece);
       }

@@ -10,3 +10,4 @@ export * from './mongo';
 export * from './request-context';
 export * from './service';
 export * from './validation';
+export * from './subscriptions';

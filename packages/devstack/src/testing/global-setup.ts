@@ -23,15 +23,15 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const log = (message: string) =>
     process.stdout.write(`\n[integration ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
-  const probe = await startEventProbe();
   const stack = await startStack({
     runDir: path.join(tmpdir(), `mercato-it-${process.pid}`),
     persistent: false,
-    externalApps: [{ appId: 'event-probe', appPort: probe.port }],
+    extraSidecars: ['event-probe'],
     logLevel: process.env['LOG_LEVEL'] ?? 'warn',
     progress: log,
   });
-  probe.expectAppToken(stack.sidecars['event-probe']!.appApiToken);
+  const probe = startEventProbe(stack.sidecars['event-probe']!);
+  await probe.ready;
 
   // Lets a test stop and restart a real piece (e.g. FerretDB) to exercise outages; loopback only.
   const control = express();
@@ -61,7 +61,7 @@ export default async function globalSetup(): Promise<void> {
     controlUrl: `http://127.0.0.1:${controlPort}`,
     runDir: stack.runDir,
     sidecars: Object.fromEntries(
-      Object.entries(stack.sidecars).map(([id, s]) => [id, { httpPort: s.httpPort, apiToken: s.apiToken, appPort: s.appPort }]),
+      Object.entries(stack.sidecars).map(([id, s]) => [id, { httpPort: s.httpPort, apiToken: s.apiToken, appPort: s.appPort ?? 0 }]),
     ),
   };
   process.env['MERCATO_STACK'] = JSON.stringify(info);
@@ -73,6 +73,6 @@ export async function stopIntegrationStack(): Promise<void> {
   const running = (globalThis as Record<string, unknown>)[key] as Running | undefined;
   if (!running) return;
   await new Promise<void>((resolve) => running.control.close(() => resolve()));
+  running.probe.close();
   await running.stack.stop();
-  await running.probe.close();
 }
