@@ -44,10 +44,13 @@ export function keycloakLaunch(options: KeycloakOptions): KeycloakLaunch {
     `--http-management-port=${options.managementPort}`,
     `--hostname=${base}`,
     '--health-enabled=true',
-    // The database lives in this run's folder, never in the shared Keycloak home under the cache.
+    // State lives in this run's folder, never in the shared Keycloak home under the cache. `db` stays at its dev
+    // default (a build-time option: changing it would re-augment the shared home); only the runtime URL differs.
+    // Keycloak adds these H2 flags to its own default URLs only; without NON_KEYWORDS=VALUE its schema migration fails.
     options.persistent
-      ? `--db-url=jdbc:h2:file:${path.join(options.dataDir, 'h2', 'keycloakdb')};NON_KEYWORDS=VALUE`
-      : `--db-url=jdbc:h2:mem:keycloak-${options.httpPort};NON_KEYWORDS=VALUE;DB_CLOSE_DELAY=-1`,
+      ? `--db-url=jdbc:h2:file:${path.join(options.dataDir, 'h2', 'keycloakdb')};NON_KEYWORDS=VALUE;DB_CLOSE_ON_EXIT=FALSE`
+      : `--db-url=jdbc:h2:mem:keycloak-${options.httpPort};NON_KEYWORDS=VALUE;DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=-1`,
+    `-Dquarkus.transaction-manager.object-store.directory=${path.join(options.dataDir, 'transaction-logs')}`,
   ];
   return {
     args,

@@ -55,14 +55,19 @@ export function subscribe(options: SubscriptionOptions, handle: (event: CloudEve
       outbox.push(request);
       wake?.();
     };
+    const wakeOnAbort = () => wake?.();
+    abort.signal.addEventListener('abort', wakeOnAbort, { once: true });
     async function* requests(): AsyncGenerator<SubscribeTopicEventsRequestAlpha1> {
-      while (!abort.signal.aborted) {
-        while (outbox.length) yield outbox.shift()!;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          abort.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        wake = undefined;
+      try {
+        while (!abort.signal.aborted) {
+          while (outbox.length) yield outbox.shift()!;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+        }
+      } finally {
+        abort.signal.removeEventListener('abort', wakeOnAbort);
       }
     }
     send({

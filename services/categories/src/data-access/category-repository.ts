@@ -42,8 +42,8 @@ export interface CategoryRepository {
   findBySlug(slug: string): Promise<Category | undefined>;
   list(filter: ListFilter): Promise<{ items: Category[]; total: number }>;
   update(id: string, changes: Partial<Omit<Category, 'id' | 'createdAt'>>): Promise<WriteOutcome>;
-  /** Rewrites the ancestors of everything below `id` after `id` moved. */
-  moveDescendants(id: string, ancestorsOfMoved: string[]): Promise<number>;
+  /** After `id` moved under new ancestors, rewrites the ancestors of everything below it to match. */
+  moveDescendants(id: string, newAncestorsOfMoved: string[]): Promise<number>;
   countChildren(id: string): Promise<number>;
   delete(id: string): Promise<boolean>;
 }
@@ -113,11 +113,12 @@ export function createCategoryRepository(db: Db): CategoryRepository {
       }
     },
 
-    async moveDescendants(id, ancestorsOfMoved) {
+    async moveDescendants(id, newAncestorsOfMoved) {
       const descendants = await categories.find({ ancestors: id }, { projection: { ancestors: 1 } }).toArray();
       for (const doc of descendants) {
-        const below = doc.ancestors.slice(doc.ancestors.indexOf(id));
-        await categories.updateOne({ _id: doc._id }, { $set: { ancestors: [...ancestorsOfMoved, ...below] } });
+        // Keep the path from the moved category down (it starts with `id`); replace what was above it.
+        const fromMoved = doc.ancestors.slice(doc.ancestors.indexOf(id));
+        await categories.updateOne({ _id: doc._id }, { $set: { ancestors: [...newAncestorsOfMoved, ...fromMoved] } });
       }
       return descendants.length;
     },

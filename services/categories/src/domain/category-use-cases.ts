@@ -85,7 +85,7 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
       }
       const outcome = await repository.update(id, { ...changes, ancestors, updatedAt: new Date().toISOString() });
       if (!outcome.ok) throw outcome.reason === 'duplicate-slug' ? duplicateSlug(changes.slug) : notFound(id);
-      if (moving) await repository.moveDescendants(id, [...ancestors, id]);
+      if (moving) await repository.moveDescendants(id, ancestors);
       await events.publish({
         type: categoryEvents.updated,
         subject: id,
