@@ -45,6 +45,8 @@ export interface EventPublisherOptions {
   db: Db;
   logger: Logger;
   relayIntervalMs?: number;
+  /** A publish slower than this goes to the outbox instead of holding the caller's request. */
+  publishTimeoutMs?: number;
 }
 
 interface OutboxEntry {
@@ -88,11 +90,25 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   const outbox: Collection<OutboxEntry> = options.db.collection<OutboxEntry>('outbox');
   const { logger } = options;
 
+  // The SDK waits (with backoff) for the sidecar on first use and sets no timeout afterwards: start it here, off any
+  // request's path, and bound every publish so a hung sidecar costs a request at most publishTimeoutMs.
+  client.start().catch((error: unknown) => logger.warn('Dapr client not started yet', { error: String(error) }));
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+
   async function send(event: CloudEvent): Promise<void> {
-    const response = await client.pubsub.publish(options.pubsubName, options.topic, event, {
-      contentType: 'application/cloudevents+json',
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`publish timed out after ${publishTimeoutMs}ms`)), publishTimeoutMs);
     });
-    if (response.error) throw response.error;
+    try {
+      const response = await Promise.race([
+        client.pubsub.publish(options.pubsubName, options.topic, event, { contentType: 'application/cloudevents+json' }),
+        timeout,
+      ]);
+      if (response.error) throw response.error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   let relaying = false;

@@ -92,13 +92,20 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     expect(response.body.type).toBe('https://mercato.dev/problems/malformed-json');
   });
 
-  it('when the slug is taken, then 409 duplicate-slug and the first category is unchanged', async () => {
+  it('when the slug is taken on create or rename, then 409 duplicate-slug and nothing changes', async () => {
     const slug = uniqueSlug('phones');
     expect((await create({ name: 'Phones', slug })).status).toBe(201);
     const duplicate = await create({ name: 'Other phones', slug });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.type).toBe('https://mercato.dev/problems/duplicate-slug');
     expect(await storedWithSlug(slug)).toBe(1);
+
+    // Renaming another category onto the taken slug is the same conflict (FerretDB reports it differently on update).
+    const other = await create({ name: 'Tablets', slug: uniqueSlug('tablets') });
+    const renamed = await api<Problem>('PATCH', `/api/categories/${other.body.id}`, { token: await tokenFor('editor'), body: { slug } });
+    expect(renamed.status).toBe(409);
+    expect(renamed.body.type).toBe('https://mercato.dev/problems/duplicate-slug');
+    expect(await storedWithSlug(other.body.slug)).toBe(1);
   });
 
   it('when a child is created and moved, then ancestors follow; moving a parent below its child is refused with 422', async () => {

@@ -1,3 +1,4 @@
+import { readdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,8 +24,9 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const log = (message: string) =>
     process.stdout.write(`\n[integration ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  removeLeftoversOfDeadRuns();
   const stack = await startStack({
-    runDir: path.join(tmpdir(), `mercato-it-${process.pid}`),
+    runDir: path.join(tmpdir(), `${runDirPrefix}${process.pid}`),
     persistent: false,
     extraSidecars: ['event-probe'],
     logLevel: process.env['LOG_LEVEL'] ?? 'warn',
@@ -75,4 +77,29 @@ export async function stopIntegrationStack(): Promise<void> {
   await new Promise<void>((resolve) => running.control.close(() => resolve()));
   running.probe.close();
   await running.stack.stop();
+  if (process.env['MERCATO_KEEP_TEST_DATA']) {
+    process.stdout.write(`\n[integration] data and logs kept in ${running.stack.runDir}\n`);
+  } else {
+    rmSync(running.stack.runDir, { recursive: true, force: true });
+  }
+}
+
+const runDirPrefix = 'mercato-it-';
+
+/** Throw-away folders of earlier runs whose process is gone (killed before its teardown ran). */
+function removeLeftoversOfDeadRuns() {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(runDirPrefix)) continue;
+    const pid = Number(name.slice(runDirPrefix.length));
+    if (Number.isInteger(pid) && !isAlive(pid)) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
