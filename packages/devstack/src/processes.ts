@@ -34,7 +34,10 @@ export class Supervisor {
       this.killAllNow();
       process.exit(130);
     }
-    void this.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void this.stopAll().finally(() => {
+      this.announce('stopped');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
   };
   private stopping = false;
 
@@ -44,7 +47,7 @@ export class Supervisor {
    */
   constructor(
     private readonly logDir: string,
-    private readonly announce: (signal: NodeJS.Signals) => void = () => undefined,
+    private readonly announce: (what: NodeJS.Signals | 'stopped') => void = () => undefined,
   ) {
     process.once('exit', this.onExit);
     for (const signal of signals) process.on(signal, this.onSignal);

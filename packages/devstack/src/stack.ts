@@ -77,7 +77,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   mkdirSync(path.join(dirs.ferretdb, 'data'), { recursive: true });
 
-  const supervisor = new Supervisor(dirs.logs, (signal) => progress(`${signal}: stopping every process`));
+  const supervisor = new Supervisor(dirs.logs, (what) =>
+    progress(what === 'stopped' ? 'every process stopped' : `${what}: stopping every process`),
+  );
   const pieces = new Map<string, Piece>();
   const startPiece = async (name: string, piece: Piece) => {
     pieces.set(name, piece);
