@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs npm dependencies when they are missing or older than the lock file, so both README commands work on a
-# fresh clone. Sourced by start.sh and test.sh.
+# fresh clone. Called by start.sh and test.sh.
+#
+# Why `npm install` and not `npm ci`: these machines set `omit-lockfile-registry-resolved` (lock files name no registry
+# host), and with it npm does not record other platforms' optional binaries in the lock, so `npm ci` refuses every
+# fresh clone as "out of sync". Every version in package.json is pinned exactly, so `npm install` against the committed
+# lock installs the same tree.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "[setup] installing npm dependencies (npm ci)…"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "[setup] installing npm dependencies…"
+  npm install --no-audit --no-fund --loglevel=error
 fi
