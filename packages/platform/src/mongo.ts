@@ -73,8 +73,10 @@ export async function ensureIndexes(db: Db, plan: IndexPlan, logger: Logger, sig
   let delayMs = 250;
   for (;;) {
     try {
+      // One index per command: FerretDB 1.24 panics on a createIndexes that names several indexes which already
+      // exist (every restart on a kept database); one at a time is idempotent on FerretDB and MongoDB alike.
       for (const [collection, indexes] of Object.entries(plan)) {
-        if (indexes.length) await db.collection(collection).createIndexes(indexes);
+        for (const index of indexes) await db.collection(collection).createIndexes([index]);
       }
       logger.info('database indexes ensured', { collections: Object.keys(plan) });
       return;

@@ -160,6 +160,20 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     expect(events.some((e) => e.type === 'catalog.category.deleted' && e.subject === leaf.body.id)).toBe(true);
   });
 
+  it('when the service restarts on its existing database, then it becomes ready again and keeps its data', async () => {
+    const slug = uniqueSlug('kept');
+    expect((await create({ name: 'Kept', slug })).status).toBe(201);
+    const readyz = `http://127.0.0.1:${stackInfo().sidecars['categories']!.appPort}/readyz`;
+
+    await controlProcess('categories', 'stop');
+    await controlProcess('categories', 'start');
+
+    const status = await eventually(() => fetch(readyz).then((r) => r.status).catch(() => 0), (s) => s === 200, 20_000);
+    expect(status).toBe(200);
+    const found = await api<Category>('GET', `/api/categories/${slug}`, { token: await tokenFor('viewer') });
+    expect(found.status).toBe(200);
+  });
+
   it('when FerretDB stops, then /readyz fails and requests get 503; when it returns, then both recover', async () => {
     const { sidecars } = stackInfo();
     const readyz = `http://127.0.0.1:${sidecars['categories']!.appPort}/readyz`;
