@@ -93,7 +93,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   // The SDK waits (with backoff) for the sidecar on first use and sets no timeout afterwards: start it here, off any
   // request's path, and bound every publish so a hung sidecar costs a request at most publishTimeoutMs.
   client.start().catch((error: unknown) => logger.warn('Dapr client not started yet', { error: String(error) }));
-  const publishTimeoutMs = options.publishTimeoutMs ?? 5000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 2000;
 
   async function send(event: CloudEvent): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

@@ -160,6 +160,19 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     expect(events.some((e) => e.type === 'catalog.category.deleted' && e.subject === leaf.body.id)).toBe(true);
   });
 
+  it('when the broker is down during a write, then the write succeeds and its event arrives once the broker is back', async () => {
+    await controlProcess('redis', 'stop');
+    let created: Awaited<ReturnType<typeof create>>;
+    try {
+      created = await create({ name: 'Written during a broker outage', slug: uniqueSlug('outbox') });
+      expect(created.status).toBe(201);
+    } finally {
+      await controlProcess('redis', 'start');
+    }
+    const events = await eventually(receivedEvents, (all) => all.some((e) => e.subject === created.body.id), 45_000);
+    expect(events.filter((e) => e.subject === created.body.id).map((e) => e.type)).toEqual(['catalog.category.created']);
+  }, 90_000);
+
   it('when the service restarts on its existing database, then it becomes ready again and keeps its data', async () => {
     const slug = uniqueSlug('kept');
     expect((await create({ name: 'Kept', slug })).status).toBe(201);
