@@ -21,6 +21,8 @@ export interface StackOptions {
   /** Sidecars for code that runs outside the devstack (e.g. the tests' event subscriber); no app channel. */
   extraSidecars?: readonly string[];
   logLevel?: string;
+  /** FerretDB's PostgreSQL backend instead of the embedded SQLite one, e.g. postgres://user@127.0.0.1:5432/ferretdb. */
+  ferretdbPostgresqlUrl?: string;
   progress?: (message: string) => void;
 }
 
@@ -130,7 +132,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         {
           launch: () =>
             supervisor.start('ferretdb', bin.ferretdb, [
-              '--handler=sqlite', `--sqlite-url=file:${path.join(dirs.ferretdb, 'data')}/`,
+              ...(options.ferretdbPostgresqlUrl
+                ? ['--handler=postgresql', `--postgresql-url=${options.ferretdbPostgresqlUrl}`]
+                : ['--handler=sqlite', `--sqlite-url=file:${path.join(dirs.ferretdb, 'data')}/`]),
               `--listen-addr=127.0.0.1:${port.ferretdb}`, `--debug-addr=127.0.0.1:${port.ferretdbDebug}`,
               `--state-dir=${dirs.ferretdb}`, '--telemetry=disable', '--log-level=warn', '--log-format=json',
             ]),

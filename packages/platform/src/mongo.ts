@@ -54,13 +54,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
- * True for a unique-index violation. MongoDB says 11000/11001; FerretDB says 11000 on inserts and upserts but
- * `1 InternalError` with SQLite's "UNIQUE constraint failed" on updates, so both shapes count.
+ * True for a unique-index violation. MongoDB says 11000/11001; FerretDB says 11000 on inserts and upserts but, on
+ * updates, `1 InternalError` carrying its backend's own wording (SQLite: "UNIQUE constraint failed"; PostgreSQL:
+ * "duplicate key value violates unique constraint"), so every shape counts.
  */
 export function isDuplicateKey(error: unknown): boolean {
   if (!(error instanceof MongoError)) return false;
   if (error.code === 11000 || error.code === 11001) return true;
-  return error.code === 1 && /UNIQUE constraint failed/i.test(error.message);
+  return error.code === 1 && /UNIQUE constraint failed|duplicate key value violates unique constraint/i.test(error.message);
 }
 
 export type IndexPlan = Record<string, IndexDescription[]>;
