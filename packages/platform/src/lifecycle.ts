@@ -38,13 +38,17 @@ export async function listen(options: ListenOptions): Promise<RunningService> {
       logger.info('shutting down', { reason });
       options.setAcceptingWork(false);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections (daprd keeps them to its app) go idle once their last response is sent; close each as
+      // soon as it does, or server.close() would wait out the whole grace period for them.
       server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
       const forced = setTimeout(() => {
         logger.warn('grace period over; closing remaining connections', { graceMs: options.graceMs });
         server.closeAllConnections();
       }, options.graceMs);
       forced.unref();
       await closed;
+      clearInterval(idleSweep);
       clearTimeout(forced);
       for (const hook of options.onShutdown) {
         try {
