@@ -18,6 +18,11 @@ export interface CloudEvent<T = unknown> {
   actor?: string;
   /** Extension (CloudEvents distributed tracing): keeps the event in the request's trace. */
   traceparent?: string;
+  /**
+   * Dapr's older name for the same value. daprd keeps a structured event's trace only when `traceid` is present;
+   * otherwise it overwrites both fields with a new trace of its own.
+   */
+  traceid?: string;
 }
 
 export interface DomainEventInput<T> {
@@ -70,7 +75,10 @@ export function envelope<T>(source: string, input: DomainEventInput<T>): CloudEv
   };
   if (input.actor) event.actor = input.actor;
   const traceparent = requestContext.getStore()?.traceparent;
-  if (traceparent) event.traceparent = traceparent;
+  if (traceparent) {
+    event.traceparent = traceparent;
+    event.traceid = traceparent;
+  }
   return event;
 }
 

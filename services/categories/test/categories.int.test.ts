@@ -75,6 +75,9 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     const events = await eventually(receivedEvents, (all) => all.some((e) => e.subject === created.body.id));
     const event = events.find((e) => e.subject === created.body.id);
     expect(event).toMatchObject({ type: 'catalog.category.created', source: 'categories', data: { slug } });
+    // The event stays in the request's trace: daprd's traceparent on the response and on the event share the trace id.
+    const traceIdOf = (traceparent: unknown) => String(traceparent).split('-')[1];
+    expect(traceIdOf((event as Record<string, unknown>)['traceparent'])).toBe(traceIdOf(created.headers.get('traceparent')));
   });
 
   it('when the body is invalid, then 400 problem+json naming each field and nothing is stored', async () => {
