@@ -34,7 +34,16 @@ export default async function globalSetup(): Promise<void> {
     progress: log,
   });
   const probe = startEventProbe(stack.sidecars['event-probe']!);
-  await probe.ready;
+  await Promise.race([
+    probe.ready,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('the event probe was not subscribed within 30 s; see daprd-event-probe.log')), 30_000).unref(),
+    ),
+  ]).catch(async (error: unknown) => {
+    probe.close();
+    await stack.stop();
+    throw error;
+  });
 
   // Lets a test stop and restart a real piece (e.g. FerretDB) to exercise outages; loopback only.
   const control = express();
