@@ -11,3 +11,4 @@ export * from './request-context';
 export * from './service';
 export * from './validation';
 export * from './subscriptions';
+export * from './openapi';

@@ -135,6 +135,13 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     expect(children.body.items.map((c) => c.id)).toEqual([child.body.id]);
   });
 
+  it('when a viewer asks for the API description, then the OpenAPI document comes through the ingress', async () => {
+    const response = await api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/categories/openapi.json', { token: await tokenFor('viewer') });
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe('3.1.0');
+    expect(Object.keys(response.body.paths)).toEqual(['/categories', '/categories/{id}']);
+  });
+
   it('when a category is read by slug or searched by text, then it is found', async () => {
     const slug = uniqueSlug('garden-tools');
     const created = await create({ name: 'Garden Tools', slug });

@@ -43,21 +43,22 @@ export type CategoryQuery = z.output<typeof categoryQuerySchema>;
 export const categoryRefSchema = z.strictObject({ id: z.union([categoryId, slugSchema]) });
 export const categoryIdSchema = z.strictObject({ id: categoryId });
 
-export interface Category {
-  id: string;
-  name: string;
-  slug: string;
-  parentId: string | null;
-  /** Ids from the root down to the parent: subtree queries become one equality match. */
-  ancestors: string[];
-  description: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export const categorySchema = z.object({
+  id: categoryId,
+  name: z.string(),
+  slug: z.string(),
+  parentId: categoryId.nullable(),
+  ancestors: z.array(categoryId).describe('Ids from the root down to the parent: subtree queries are one equality match'),
+  description: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Category = z.output<typeof categorySchema>;
 
-export interface CategoryPage {
-  items: Category[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export const categoryPageSchema = z.object({
+  items: z.array(categorySchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type CategoryPage = z.output<typeof categoryPageSchema>;

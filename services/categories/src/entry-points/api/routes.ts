@@ -8,9 +8,7 @@ import {
   newCategorySchema,
 } from '../../domain/category-schema';
 import type { CategoryUseCases } from '../../domain/category-use-cases';
-
-const readers = ['viewer', 'editor', 'admin'] as const;
-const writers = ['editor', 'admin'] as const;
+import { categoryApi, readers, writers } from './openapi';
 
 /** HTTP in, parsed input to the use case, JSON out. No request or response object goes past this file. */
 export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number): Router {
@@ -19,6 +17,11 @@ export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number):
   router.get('/categories', requireRole(...readers), async (req, res) => {
     const query = parseInput(categoryQuerySchema, req.query, 'query');
     res.json(await useCases.list(query, maxPageSize));
+  });
+
+  // Registered before /categories/:id; a slug cannot contain a dot, so no category can shadow it.
+  router.get('/categories/openapi.json', requireRole(...readers), (_req, res) => {
+    res.json(categoryApi);
   });
 
   router.get('/categories/:id', requireRole(...readers), async (req, res) => {

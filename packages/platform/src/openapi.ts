@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import type { Role } from './auth';
+
+/** One operation of a service's API, described with the same zod schemas the routes parse with. */
+export interface Operation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI path, e.g. `/categories/{id}`. */
+  path: string;
+  summary: string;
+  roles: readonly Role[];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Success status and the schema of its body (none for 204). */
+  success: { status: number; description: string; schema?: z.ZodType };
+  /** Problem types this operation may answer with, besides the ones every operation has. */
+  problems?: readonly number[];
+}
+
+export interface ApiDescription {
+  title: string;
+  version: string;
+  description: string;
+  operations: readonly Operation[];
+}
+
+type JsonSchema = Record<string, unknown>;
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+const problemSchema: JsonSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details; `type` is stable and may be branched on.',
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    traceId: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+  },
+  required: ['type', 'title', 'status'],
+};
+
+const problemText: Record<number, string> = {
+  400: 'The request is not valid (each offending field is listed under `errors`)',
+  401: 'No valid bearer token (refused by the sidecar before the service runs)',
+  403: 'The caller lacks the required role',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  413: 'The body is too large',
+  415: 'The body is not JSON',
+  422: 'The request cannot be processed',
+  503: 'A dependency is unavailable; retry after `Retry-After` seconds',
+};
+
+const parametersOf = (schema: z.ZodObject | undefined, where: 'path' | 'query') => {
+  if (!schema) return [];
+  const object = jsonSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (object.required ?? []).includes(name),
+    schema: property,
+  }));
+};
+
+/** Builds an OpenAPI 3.1 document: one source of truth, since the routes parse input with the very same schemas. */
+export function openApiDocument(api: ApiDescription): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of api.operations) {
+    const responses: Record<string, unknown> = {
+      [op.success.status]: op.success.schema
+        ? { description: op.success.description, content: { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } } }
+        : { description: op.success.description },
+    };
+    const problems = new Set([400, 401, 403, 503, ...(op.body ? [413, 415] : []), ...(op.problems ?? [])]);
+    for (const status of [...problems].sort()) {
+      responses[status] = {
+        description: problemText[status] ?? 'Problem',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
+      summary: op.summary,
+      description: `Requires one of the roles: ${op.roles.join(', ')}.`,
+      security: [{ bearer: [] }],
+      parameters: [...parametersOf(op.params, 'path'), ...parametersOf(op.query, 'query')],
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: api.title, version: api.version, description: api.description },
+    paths,
+    components: {
+      schemas: { Problem: problemSchema },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from the Keycloak realm `mercato` (audience `mercato-api`)' } },
+    },
+  };
+}
