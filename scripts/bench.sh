@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm run bench`: benchmarks against the real platform, each printing ratios against a baseline measured in the same run.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/ensure-node-deps.sh
+bash scripts/install-runtime.sh >/dev/null
+npx --no-install tsc --build
+node packages/devstack/dist/bench/sidecar-overhead.js
