@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CommunicationProtocolEnum, DaprClient, LogLevel as DaprLogLevel } from '@dapr/dapr';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import type { Logger } from './logger';
+import type { OutboxFields } from './outbox';
 import { requestContext } from './request-context';
 
 /** A domain event as a CloudEvents 1.0 envelope; `type` reads `<domain>.<entity>.<verb>`. */
@@ -33,9 +34,16 @@ export interface DomainEventInput<T> {
 }
 
 export interface EventPublisher {
-  /** Publishes now, or keeps the event in the outbox and publishes it later; it never drops one. */
-  publish<T>(event: DomainEventInput<T>): Promise<CloudEvent<T>>;
-  /** Stops the outbox relay. */
+  /** The CloudEvent for a change; write it with the change (see outbox.ts), then call deliver(). */
+  describe<T>(input: DomainEventInput<T>): CloudEvent<T>;
+  /**
+   * Publishes the events a document carries, oldest first, removing each once the sidecar accepted it; a document
+   * marked deleted is removed after its last event. Never throws: what is not delivered now, the relay delivers later.
+   */
+  deliver<T extends OutboxFields>(collection: Collection<T>, id: string): Promise<void>;
+  /** Adds a collection to those whose undelivered events the relay keeps publishing. */
+  watch<T extends OutboxFields>(collection: Collection<T>): void;
+  /** Stops the relay. */
   stop(): void;
 }
 
@@ -46,20 +54,10 @@ export interface EventPublisherOptions {
   daprApiToken: string;
   pubsubName: string;
   topic: string;
-  /** Where events wait when the broker or sidecar is down. */
-  db: Db;
   logger: Logger;
   relayIntervalMs?: number;
-  /** A publish slower than this goes to the outbox instead of holding the caller's request. */
+  /** A publish slower than this is left to the relay instead of holding the caller's request. */
   publishTimeoutMs?: number;
-}
-
-interface OutboxEntry {
-  _id: string;
-  event: CloudEvent;
-  attempts: number;
-  lastError: string;
-  createdAt: Date;
 }
 
 export function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> {
@@ -83,9 +81,9 @@ export function envelope<T>(source: string, input: DomainEventInput<T>): CloudEv
 }
 
 /**
- * Publishes domain events through the Dapr sidecar as structured CloudEvents. When publishing fails (sidecar or broker
- * down), the event goes to an `outbox` collection and a relay retries it, so an accepted write never loses its event.
- * The event id is stable across retries; subscribers de-duplicate on it.
+ * Publishes domain events through the Dapr sidecar as structured CloudEvents, from the outbox of the document they were
+ * written with. Delivery is at least once: an event may be published again after a crash between publishing and
+ * removing it, always with the same id, on which subscribers de-duplicate.
  */
 export function createEventPublisher(options: EventPublisherOptions): EventPublisher {
   const client = new DaprClient({
@@ -95,7 +93,6 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     daprApiToken: options.daprApiToken,
     logger: { level: DaprLogLevel.Error },
   });
-  const outbox: Collection<OutboxEntry> = options.db.collection<OutboxEntry>('outbox');
   const { logger } = options;
 
   // The SDK waits (with backoff) for the sidecar on first use and sets no timeout afterwards: start it here, off any
@@ -119,21 +116,38 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     }
   }
 
+  async function deliver(collection: Collection<OutboxFields>, id: string): Promise<void> {
+    try {
+      const doc = await collection.findOne({ _id: id, _outboxPending: true }, {
+        projection: { _outbox: 1, _deleted: 1 },
+      });
+      if (!doc) return;
+      for (const event of doc._outbox ?? []) {
+        await send(event);
+        // Pull the exact value read back: FerretDB's $pull matches whole values, not conditions.
+        await collection.updateOne({ _id: id }, { $pull: { _outbox: event } } as UpdateFilter<OutboxFields>);
+        logger.debug('event published', { eventId: event.id, type: event.type });
+      }
+      const emptied: Filter<OutboxFields> = { _id: id, _outbox: { $size: 0 } };
+      if (doc._deleted) await collection.deleteOne(emptied);
+      else await collection.updateOne(emptied, { $set: { _outboxPending: false } });
+    } catch (error) {
+      logger.warn('events not delivered yet; the relay will retry', { subject: id, error: String(error) });
+    }
+  }
+
+  const watched = new Set<Collection<OutboxFields>>();
   let relaying = false;
   async function relay(): Promise<void> {
     if (relaying) return;
     relaying = true;
     try {
-      const pending = await outbox.find({}).sort({ createdAt: 1 }).limit(100).toArray();
-      for (const entry of pending) {
-        try {
-          await send(entry.event);
-          await outbox.deleteOne({ _id: entry._id });
-          logger.info('outbox event published', { eventId: entry._id, type: entry.event.type });
-        } catch (error) {
-          await outbox.updateOne({ _id: entry._id }, { $inc: { attempts: 1 }, $set: { lastError: String(error) } });
-          break; // the broker is still down; try again on the next tick
-        }
+      for (const collection of watched) {
+        const pending = await collection
+          .find({ _outboxPending: true }, { projection: { _id: 1 } })
+          .limit(100)
+          .toArray();
+        for (const doc of pending) await deliver(collection, String(doc._id));
       }
     } catch (error) {
       logger.debug('outbox relay skipped', { error: String(error) });
@@ -144,17 +158,13 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   const timer = setInterval(() => void relay(), options.relayIntervalMs ?? 5000);
   timer.unref();
 
+  // Only the outbox fields are touched, so any collection of documents that carry them will do.
+  const asOutbox = <T extends OutboxFields>(collection: Collection<T>) => collection as unknown as Collection<OutboxFields>;
   return {
-    async publish(input) {
-      const event = envelope(options.serviceName, input);
-      try {
-        await send(event);
-        logger.debug('event published', { eventId: event.id, type: event.type });
-      } catch (error) {
-        logger.warn('event publish failed; kept in outbox for retry', { eventId: event.id, error: String(error) });
-        await outbox.insertOne({ _id: event.id, event, attempts: 1, lastError: String(error), createdAt: new Date() });
-      }
-      return event;
+    describe: (input) => envelope(options.serviceName, input),
+    deliver: (collection, id) => deliver(asOutbox(collection), id),
+    watch: (collection) => {
+      watched.add(asOutbox(collection));
     },
     stop: () => clearInterval(timer),
   };

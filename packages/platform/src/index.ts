@@ -12,3 +12,4 @@ export * from './service';
 export * from './validation';
 export * from './subscriptions';
 export * from './openapi';
+export * from './outbox';

@@ -50,7 +50,6 @@ export async function startService<S extends ServiceConfigSchema>(
     daprApiToken: config.DAPR_API_TOKEN,
     pubsubName: config.EVENTS_PUBSUB,
     topic: config.EVENTS_TOPIC,
-    db: database.db,
     logger,
   });
 

@@ -8,5 +8,5 @@ startService({
   configSchema: categoriesConfigSchema,
   indexes: categoryIndexes,
   routes: ({ config, database, events }) =>
-    categoryRoutes(createCategoryUseCases(createCategoryRepository(database.db), events), config.MAX_PAGE_SIZE),
+    categoryRoutes(createCategoryUseCases(createCategoryRepository(database.db, events), events), config.MAX_PAGE_SIZE),
 }).catch(reportStartupFailure);

@@ -166,6 +166,7 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
 
     expect((await api('DELETE', `/api/categories/${leaf.body.id}`, { token: admin })).status).toBe(204);
     expect((await api('GET', `/api/categories/${leaf.body.id}`, { token: admin })).status).toBe(404);
+    expect(await storedWithSlug(leaf.body.slug)).toBe(0); // gone for good once its event was delivered
     const events = await eventually(receivedEvents, (all) => all.some((e) => e.type === 'catalog.category.deleted' && e.subject === leaf.body.id));
     expect(events.some((e) => e.type === 'catalog.category.deleted' && e.subject === leaf.body.id)).toBe(true);
   });
@@ -182,6 +183,30 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     const events = await eventually(receivedEvents, (all) => all.some((e) => e.subject === created.body.id), 45_000);
     expect(events.filter((e) => e.subject === created.body.id).map((e) => e.type)).toEqual(['catalog.category.created']);
   }, 90_000);
+
+  it('when the service stopped between writing a change and publishing its event, then the relay publishes it', async () => {
+    // The state a crash right after the write leaves behind: the change is stored with its undelivered event.
+    const id = randomUUID();
+    const now = new Date();
+    const event = {
+      specversion: '1.0', id: randomUUID(), type: 'catalog.category.created', source: 'categories', subject: id,
+      time: now.toISOString(), datacontenttype: 'application/json', data: { id, slug: uniqueSlug('crash') },
+    };
+    const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+    try {
+      const categories = client.db('categories').collection<{ _id: string; [field: string]: unknown }>('categories');
+      await categories.insertOne({
+        _id: id, name: 'Written before a crash', slug: event.data.slug, parentId: null, ancestors: [], description: '',
+        createdAt: now, updatedAt: now, _outbox: [event], _outboxPending: true,
+      });
+      const events = await eventually(receivedEvents, (all) => all.some((e) => e.id === event.id), 20_000);
+      expect(events.filter((e) => e.id === event.id)).toHaveLength(1);
+      const settled = await eventually(() => categories.findOne({ _id: id }), (doc) => doc?.['_outboxPending'] === false, 10_000);
+      expect(settled?.['_outbox']).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('when the service restarts on its existing database, then it becomes ready again and keeps its data', async () => {
     const slug = uniqueSlug('kept');

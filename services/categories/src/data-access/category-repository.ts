@@ -1,8 +1,21 @@
-import { isDuplicateKey, type IndexPlan } from '@mercato/platform';
+import {
+  deleteWithEvent,
+  isDuplicateKey,
+  live,
+  outboxIndex,
+  setWithEvent,
+  withEvent,
+  withoutOutbox,
+  type CloudEvent,
+  type EventPublisher,
+  type IndexPlan,
+  type OutboxFields,
+} from '@mercato/platform';
 import type { Db, Filter } from 'mongodb';
 import type { Category } from '../domain/category-schema';
 
-interface CategoryDocument {
+/** Each write carries its domain event in the same document update (see the platform's outbox.ts). */
+interface CategoryDocument extends OutboxFields {
   _id: string;
   name: string;
   slug: string;
@@ -24,6 +37,7 @@ export const categoryIndexes: IndexPlan = {
     { key: { slug: 1 }, name: 'slug_unique', unique: true },
     { key: { parentId: 1, slug: 1 }, name: 'parent_slug' },
     { key: { ancestors: 1 }, name: 'ancestors' },
+    outboxIndex,
   ],
 };
 
@@ -36,16 +50,17 @@ export interface ListFilter {
   offset: number;
 }
 
+/** Writes take the event describing them; it is stored with the change and then delivered. */
 export interface CategoryRepository {
-  insert(category: Category): Promise<WriteOutcome>;
+  insert(category: Category, event: CloudEvent): Promise<WriteOutcome>;
   findById(id: string): Promise<Category | undefined>;
   findBySlug(slug: string): Promise<Category | undefined>;
   list(filter: ListFilter): Promise<{ items: Category[]; total: number }>;
-  update(id: string, changes: Partial<Omit<Category, 'id' | 'createdAt'>>): Promise<WriteOutcome>;
+  update(id: string, changes: Partial<Omit<Category, 'id' | 'createdAt'>>, event: CloudEvent): Promise<WriteOutcome>;
   /** After `id` moved under new ancestors, rewrites the ancestors of everything below it to match. */
   moveDescendants(id: string, newAncestorsOfMoved: string[]): Promise<number>;
   countChildren(id: string): Promise<number>;
-  delete(id: string): Promise<boolean>;
+  delete(id: string, event: CloudEvent): Promise<boolean>;
 }
 
 const toCategory = (doc: CategoryDocument): Category => ({
@@ -61,14 +76,23 @@ const toCategory = (doc: CategoryDocument): Category => ({
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function createCategoryRepository(db: Db): CategoryRepository {
+export function createCategoryRepository(db: Db, events: EventPublisher): CategoryRepository {
   const categories = db.collection<CategoryDocument>(collectionName);
+  events.watch(categories);
+  const options = { projection: withoutOutbox };
 
   return {
-    async insert(category) {
+    async insert(category, event) {
       const { id, createdAt, updatedAt, ...rest } = category;
       try {
-        await categories.insertOne({ _id: id, ...rest, createdAt: new Date(createdAt), updatedAt: new Date(updatedAt) });
+        await categories.insertOne({
+          _id: id,
+          ...rest,
+          createdAt: new Date(createdAt),
+          updatedAt: new Date(updatedAt),
+          ...withEvent(event),
+        });
+        await events.deliver(categories, id);
         return { ok: true, category };
       } catch (error) {
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-slug' };
@@ -77,36 +101,39 @@ export function createCategoryRepository(db: Db): CategoryRepository {
     },
 
     async findById(id) {
-      const doc = await categories.findOne({ _id: id });
+      const doc = await categories.findOne({ _id: id, ...live }, options);
       return doc ? toCategory(doc) : undefined;
     },
 
     async findBySlug(slug) {
-      const doc = await categories.findOne({ slug });
+      const doc = await categories.findOne({ slug, ...live }, options);
       return doc ? toCategory(doc) : undefined;
     },
 
     async list({ parentId, text, limit, offset }) {
-      const filter: Filter<CategoryDocument> = {};
+      const filter: Filter<CategoryDocument> = { ...live };
       if (parentId !== undefined) filter.parentId = parentId;
       if (text) {
         const pattern = { $regex: escapeRegex(text), $options: 'i' };
         filter.$or = [{ name: pattern }, { slug: pattern }];
       }
       const [docs, total] = await Promise.all([
-        categories.find(filter).sort({ slug: 1 }).skip(offset).limit(limit).toArray(),
+        categories.find(filter, options).sort({ slug: 1 }).skip(offset).limit(limit).toArray(),
         categories.countDocuments(filter),
       ]);
       return { items: docs.map(toCategory), total };
     },
 
-    async update(id, changes) {
+    async update(id, changes, event) {
       const { updatedAt, ...rest } = changes;
       const set: Partial<CategoryDocument> = { ...rest };
       if (updatedAt) set.updatedAt = new Date(updatedAt);
       try {
-        const doc = await categories.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
-        return doc ? { ok: true, category: toCategory(doc) } : { ok: false, reason: 'not-found' };
+        // No projection here: FerretDB's findAndModify does not implement one. toCategory copies known fields only.
+        const doc = await categories.findOneAndUpdate({ _id: id, ...live }, setWithEvent(set, event), { returnDocument: 'after' });
+        if (!doc) return { ok: false, reason: 'not-found' };
+        await events.deliver(categories, id);
+        return { ok: true, category: toCategory(doc) };
       } catch (error) {
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-slug' };
         throw error;
@@ -114,7 +141,7 @@ export function createCategoryRepository(db: Db): CategoryRepository {
     },
 
     async moveDescendants(id, newAncestorsOfMoved) {
-      const descendants = await categories.find({ ancestors: id }, { projection: { ancestors: 1 } }).toArray();
+      const descendants = await categories.find({ ancestors: id, ...live }, { projection: { ancestors: 1 } }).toArray();
       for (const doc of descendants) {
         // Keep the path from the moved category down (it starts with `id`); replace what was above it.
         const fromMoved = doc.ancestors.slice(doc.ancestors.indexOf(id));
@@ -123,11 +150,14 @@ export function createCategoryRepository(db: Db): CategoryRepository {
       return descendants.length;
     },
 
-    countChildren: (id) => categories.countDocuments({ parentId: id }),
+    countChildren: (id) => categories.countDocuments({ parentId: id, ...live }),
 
-    async delete(id) {
-      const result = await categories.deleteOne({ _id: id });
-      return result.deletedCount === 1;
+    async delete(id, event) {
+      // Marked deleted with its event in one write; the publisher removes it once the event is out.
+      const result = await categories.updateOne({ _id: id, ...live }, deleteWithEvent(event));
+      if (result.matchedCount !== 1) return false;
+      await events.deliver(categories, id);
+      return true;
     },
   };
 }

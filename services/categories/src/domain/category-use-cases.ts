@@ -49,9 +49,9 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
         createdAt: now,
         updatedAt: now,
       };
-      const outcome = await repository.insert(category);
+      const event = events.describe({ type: categoryEvents.created, subject: category.id, data: category, actor });
+      const outcome = await repository.insert(category, event);
       if (!outcome.ok) throw duplicateSlug(input.slug);
-      await events.publish({ type: categoryEvents.created, subject: category.id, data: category, actor });
       return category;
     },
 
@@ -83,15 +83,11 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
           throw new AppError('unprocessable', { code: 'category-cycle', detail: 'A category cannot move below its own descendant' });
         }
       }
-      const outcome = await repository.update(id, { ...changes, ancestors, updatedAt: new Date().toISOString() });
+      const applied = { ...changes, ancestors, updatedAt: new Date().toISOString() };
+      const event = events.describe({ type: categoryEvents.updated, subject: id, data: { before, after: { ...before, ...applied } }, actor });
+      const outcome = await repository.update(id, applied, event);
       if (!outcome.ok) throw outcome.reason === 'duplicate-slug' ? duplicateSlug(changes.slug) : notFound(id);
       if (moving) await repository.moveDescendants(id, ancestors);
-      await events.publish({
-        type: categoryEvents.updated,
-        subject: id,
-        data: { before, after: outcome.category },
-        actor,
-      });
       return outcome.category;
     },
 
@@ -101,8 +97,8 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
       if (children > 0) {
         throw new AppError('conflict', { code: 'category-has-children', detail: `The category has ${children} sub-categories; move or delete them first` });
       }
-      if (!(await repository.delete(id))) throw notFound(id);
-      await events.publish({ type: categoryEvents.deleted, subject: id, data: category, actor });
+      const event = events.describe({ type: categoryEvents.deleted, subject: id, data: category, actor });
+      if (!(await repository.delete(id, event))) throw notFound(id);
     },
   };
 }
