@@ -49,10 +49,10 @@ export function subscribe(options: SubscriptionOptions, handle: (event: CloudEve
   });
 
   async function runOnce(): Promise<void> {
-    const outbox: SubscribeTopicEventsRequestAlpha1[] = [];
+    const queued: SubscribeTopicEventsRequestAlpha1[] = [];
     let wake: (() => void) | undefined;
     const send = (request: SubscribeTopicEventsRequestAlpha1) => {
-      outbox.push(request);
+      queued.push(request);
       wake?.();
     };
     const wakeOnAbort = () => wake?.();
@@ -60,7 +60,7 @@ export function subscribe(options: SubscriptionOptions, handle: (event: CloudEve
     async function* requests(): AsyncGenerator<SubscribeTopicEventsRequestAlpha1> {
       try {
         while (!abort.signal.aborted) {
-          while (outbox.length) yield outbox.shift()!;
+          while (queued.length) yield queued.shift()!;
           await new Promise<void>((resolve) => {
             wake = resolve;
           });
