@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fetchToken } from '../keycloak';
@@ -98,6 +99,7 @@ async function main() {
     if (failed) process.exitCode = 1;
   } finally {
     await stack?.stop();
+    if (stack) rmSync(stack.runDir, { recursive: true, force: true });
   }
 }
 
