@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AppError } from './errors';
+import { logLevels } from './logger';
 import { issuesOf } from './validation';
 
 const port = z.coerce.number().int().min(1).max(65535);
-const logLevel = z.enum(['error', 'warn', 'info', 'http', 'debug']);
 
 /**
  * What every service needs from its environment. A service extends it with its own keys; the result is parsed once at
@@ -14,7 +14,7 @@ export const baseConfigSchema = z.object({
   /** Apps bind loopback only: the sidecar is their one door. */
   APP_HOST: z.string().default('127.0.0.1'),
   APP_PORT: port,
-  LOG_LEVEL: logLevel.default('info'),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
   /** Largest accepted request body; larger bodies get 413 before any parsing. */
   BODY_LIMIT: z.string().default('100kb'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'),

@@ -4,6 +4,7 @@ import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import type { Logger } from './logger';
 import type { OutboxFields } from './outbox';
 import { requestContext } from './request-context';
+import { withTimeout } from './timing';
 
 /** A domain event as a CloudEvents 1.0 envelope; `type` reads `<domain>.<entity>.<verb>`. */
 export interface CloudEvent<T = unknown> {
@@ -60,7 +61,7 @@ export interface EventPublisherOptions {
   publishTimeoutMs?: number;
 }
 
-export function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> {
+function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> {
   const event: CloudEvent<T> = {
     specversion: '1.0',
     id: randomUUID(),
@@ -101,19 +102,12 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   const publishTimeoutMs = options.publishTimeoutMs ?? 2000;
 
   async function send(event: CloudEvent): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`publish timed out after ${publishTimeoutMs}ms`)), publishTimeoutMs);
-    });
-    try {
-      const response = await Promise.race([
-        client.pubsub.publish(options.pubsubName, options.topic, event, { contentType: 'application/cloudevents+json' }),
-        timeout,
-      ]);
-      if (response.error) throw response.error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const response = await withTimeout(
+      client.pubsub.publish(options.pubsubName, options.topic, event, { contentType: 'application/cloudevents+json' }),
+      publishTimeoutMs,
+      'publish',
+    );
+    if (response.error) throw response.error;
   }
 
   async function deliver(collection: Collection<OutboxFields>, id: string): Promise<void> {

@@ -1,3 +1,5 @@
+import { withTimeout } from './timing';
+
 /** A readiness dependency: resolves when usable, throws (with a reason) when not. */
 export interface ReadinessCheck {
   name: string;
@@ -9,11 +11,6 @@ export interface ReadinessReport {
   checks: Record<string, { ok: boolean; error?: string }>;
 }
 
-const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms).unref()),
-  ]);
 
 export async function checkReadiness(checks: readonly ReadinessCheck[], timeoutMs = 2500): Promise<ReadinessReport> {
   const results = await Promise.all(

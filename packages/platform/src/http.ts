@@ -25,7 +25,7 @@ export interface AppOptions {
 
 const healthPaths = ['/healthz', '/readyz'] as const;
 
-const logLevelBody = z.object({ level: z.enum(logLevels as unknown as [string, ...string[]]) });
+const logLevelBody = z.object({ level: z.enum(logLevels) });
 
 /** Builds a service's Express app with the platform's fixed shape: same middleware, same errors, same probes. */
 export function createApp(options: AppOptions): Express {
@@ -56,7 +56,7 @@ export function createApp(options: AppOptions): Express {
 
   app.put('/admin/log-level', requireRole('admin'), (req, res) => {
     const { level } = parseInput(logLevelBody, req.body, 'body');
-    logger.setLevel(level as (typeof logLevels)[number]);
+    logger.setLevel(level);
     logger.warn('log level changed', { level, by: req.principal?.subject });
     res.json({ level });
   });

@@ -1,8 +1,9 @@
 import winston from 'winston';
 import { requestContext } from './request-context';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'debug';
-export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'http', 'debug'];
+/** winston's npm levels, most severe first; config and the runtime switch both validate against this list. */
+export const logLevels = ['error', 'warn', 'info', 'http', 'debug'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;

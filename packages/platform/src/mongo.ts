@@ -1,5 +1,6 @@
 import { MongoClient, MongoError, type Db, type IndexDescription } from 'mongodb';
 import type { Logger } from './logger';
+import { sleep } from './timing';
 
 export interface Database {
   db: Db;
@@ -84,7 +85,7 @@ export async function ensureIndexes(db: Db, plan: IndexPlan, logger: Logger, sig
     } catch (error) {
       if (signal.aborted) throw error;
       logger.warn('database not reachable yet; will retry index creation', { error: String(error), delayMs });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, 5000);
     }
   }

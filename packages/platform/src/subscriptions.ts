@@ -4,6 +4,7 @@ import { TopicEventResponse_TopicEventResponseStatus as Status } from '@dapr/dap
 import { Dapr, type SubscribeTopicEventsRequestAlpha1 } from '@dapr/dapr/proto/dapr/proto/runtime/v1/dapr_pb';
 import type { CloudEvent } from './events';
 import type { Logger } from './logger';
+import { sleep } from './timing';
 
 /** What a handler decides about one event: done, try again later, or never deliver it again. */
 export type Outcome = 'success' | 'retry' | 'drop';
@@ -117,7 +118,7 @@ export function subscribe(options: SubscriptionOptions, handle: (event: CloudEve
         if (abort.signal.aborted) break;
         logger.warn('subscription stream ended; reconnecting', { topic: options.topic, error: String(error), delayMs });
       }
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, 5000);
     }
   })();
