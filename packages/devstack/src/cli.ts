@@ -31,7 +31,6 @@ async function up(): Promise<void> {
     ingressPort,
     keycloakPort,
     logLevel: process.env['LOG_LEVEL'] ?? 'info',
-    ...(process.env['MERCATO_FERRETDB_POSTGRESQL_URL'] ? { ferretdbPostgresqlUrl: process.env['MERCATO_FERRETDB_POSTGRESQL_URL'] } : {}),
     progress: say,
   });
 

@@ -23,7 +23,6 @@ export interface KeycloakLaunch {
 }
 
 export interface KeycloakOptions {
-  home: string;
   dataDir: string;
   httpPort: number;
   managementPort: number;

@@ -21,7 +21,10 @@ export interface StackOptions {
   /** Sidecars for code that runs outside the devstack (e.g. the tests' event subscriber); no app channel. */
   extraSidecars?: readonly string[];
   logLevel?: string;
-  /** FerretDB's PostgreSQL backend instead of the embedded SQLite one, e.g. postgres://user@127.0.0.1:5432/ferretdb. */
+  /**
+   * FerretDB's PostgreSQL backend instead of the embedded SQLite one, e.g. postgres://user@127.0.0.1:5432/ferretdb.
+   * Defaults to MERCATO_FERRETDB_POSTGRESQL_URL, so npm start, the tests and the benchmarks all honour it.
+   */
   ferretdbPostgresqlUrl?: string;
   progress?: (message: string) => void;
 }
@@ -43,14 +46,12 @@ export interface Stack {
   keycloakUrl: string;
   issuer: string;
   mongodbUri: string;
-  redisAddress: string;
   sidecars: Record<string, Sidecar>;
   runDir: string;
   /** Stops one named piece (e.g. `ferretdb`), keeping its port and data. */
   stopProcess(name: string): Promise<void>;
   /** Starts it again, same port and data, and waits until it is healthy. */
   startProcess(name: string): Promise<void>;
-  processNames(): string[];
   stop(): Promise<void>;
 }
 
@@ -66,6 +67,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const progress = options.progress ?? (() => undefined);
   const bin: RuntimeBinaries = runtimeBinaries();
   const services = options.services ?? platformServices;
+  const ferretdbPostgresqlUrl = options.ferretdbPostgresqlUrl ?? process.env['MERCATO_FERRETDB_POSTGRESQL_URL'];
   const dirs = {
     logs: path.join(options.runDir, 'logs'),
     redis: path.join(options.runDir, 'redis'),
@@ -106,7 +108,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ingress: options.ingressPort ?? (await freePort()),
     };
     const keycloak = keycloakLaunch({
-      home: bin.keycloakHome,
       dataDir: dirs.keycloak,
       httpPort: port.keycloak,
       managementPort: port.keycloakManagement,
@@ -132,8 +133,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         {
           launch: () =>
             supervisor.start('ferretdb', bin.ferretdb, [
-              ...(options.ferretdbPostgresqlUrl
-                ? ['--handler=postgresql', `--postgresql-url=${options.ferretdbPostgresqlUrl}`]
+              ...(ferretdbPostgresqlUrl
+                ? ['--handler=postgresql', `--postgresql-url=${ferretdbPostgresqlUrl}`]
                 : ['--handler=sqlite', `--sqlite-url=file:${path.join(dirs.ferretdb, 'data')}/`]),
               `--listen-addr=127.0.0.1:${port.ferretdb}`, `--debug-addr=127.0.0.1:${port.ferretdbDebug}`,
               `--state-dir=${dirs.ferretdb}`, '--telemetry=disable', '--log-level=warn', '--log-format=json',
@@ -286,10 +287,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       keycloakUrl: `http://localhost:${port.keycloak}`,
       issuer: keycloak.issuer,
       mongodbUri,
-      redisAddress: `127.0.0.1:${port.redis}`,
       sidecars,
       runDir: options.runDir,
-      processNames: () => [...pieces.keys()],
       async stopProcess(name) {
         const piece = pieces.get(name);
         if (!piece?.current) throw new Error(`no process named ${name}`);

@@ -30,7 +30,6 @@ export default async function globalSetup(): Promise<void> {
     persistent: false,
     extraSidecars: ['event-probe'],
     logLevel: process.env['LOG_LEVEL'] ?? 'warn',
-    ...(process.env['MERCATO_FERRETDB_POSTGRESQL_URL'] ? { ferretdbPostgresqlUrl: process.env['MERCATO_FERRETDB_POSTGRESQL_URL'] } : {}),
     progress: log,
   });
   const probe = startEventProbe(stack.sidecars['event-probe']!);
