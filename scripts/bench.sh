@@ -3,7 +3,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash scripts/ensure-node-deps.sh
-bash scripts/install-runtime.sh >/dev/null
-npx --no-install tsc --build
+bash scripts/prepare.sh
 node packages/devstack/dist/bench/sidecar-overhead.js

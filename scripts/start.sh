@@ -4,8 +4,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash scripts/ensure-node-deps.sh
-bash scripts/install-runtime.sh
-echo "[setup] building (tsc --build)…"
-npx --no-install tsc --build
+bash scripts/prepare.sh
 exec node packages/devstack/dist/cli.js

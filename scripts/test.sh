@@ -4,10 +4,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash scripts/ensure-node-deps.sh || exit 1
-bash scripts/install-runtime.sh || exit 1
-echo "[test] type-checking (tsc --build, then the tests' own tsconfig)…"
-npx --no-install tsc --build || exit 1
+bash scripts/prepare.sh || exit 1
+echo "[test] type-checking the tests (the code was checked by tsc --build)…"
 npx --no-install tsc -p tsconfig.test.json || exit 1
 
 summary=$(mktemp)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs npm dependencies when they are missing or older than the lock file, so both README commands work on a
-# fresh clone. Called by start.sh and test.sh.
+# What `npm start`, `npm test` and `npm run bench` need first, so each works on a fresh clone: npm dependencies (when
+# missing or older than the lock), the runtime pieces (scripts/install-runtime.sh; cached after the first run), a build.
 #
 # Why `npm install` and not `npm ci`: these machines set `omit-lockfile-registry-resolved` (lock files name no registry
 # host), and with it npm does not record other platforms' optional binaries in the lock, so `npm ci` refuses every
@@ -13,3 +13,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[setup] installing npm dependencies…"
   npm install --no-audit --no-fund --loglevel=error
 fi
+bash scripts/install-runtime.sh
+echo "[setup] building (tsc --build)…"
+npx --no-install tsc --build
