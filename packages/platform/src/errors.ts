@@ -7,7 +7,9 @@ export type ProblemKind =
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
+  | 'method-not-allowed'
   | 'conflict'
+  | 'precondition-failed'
   | 'unprocessable'
   | 'payload-too-large'
   | 'unsupported-media-type'
@@ -19,7 +21,9 @@ const statusOf: Record<ProblemKind, number> = {
   unauthenticated: 401,
   forbidden: 403,
   'not-found': 404,
+  'method-not-allowed': 405,
   conflict: 409,
+  'precondition-failed': 412,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   unprocessable: 422,
@@ -32,7 +36,9 @@ const titleOf: Record<ProblemKind, string> = {
   unauthenticated: 'Authentication is required',
   forbidden: 'You may not do this',
   'not-found': 'Not found',
+  'method-not-allowed': 'The method is not allowed on this path',
   conflict: 'Conflicts with the current state',
+  'precondition-failed': 'The resource changed since you read it',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',
   unprocessable: 'The request cannot be processed',

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { readPrincipal, requireAppApiToken, requireRole } from './auth';
 import { AppError, toProblem } from './errors';
 import { checkReadiness, type ReadinessCheck } from './health';
+import { allowedMethods, clientPath } from './http-paths';
 import { logLevels, type Logger } from './logger';
 import { isDatabaseUnavailable } from './mongo';
 import { requestContext, traceIdOf } from './request-context';
@@ -70,7 +71,13 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(options.routes);
 
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
+    const allowed = allowedMethods([app.router], req.path);
+    if (allowed.length > 0) {
+      res.setHeader('allow', allowed.join(', '));
+      next(new AppError('method-not-allowed', { detail: `${req.method} is not served on this path; use ${allowed.join(', ')}` }));
+      return;
+    }
     next(new AppError('not-found', { detail: `No route for ${req.method} ${req.path}` }));
   });
   app.use(errorHandler(logger));
@@ -151,6 +158,6 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    res.status(appError.status).type('application/problem+json').send(JSON.stringify(toProblem(appError, req.originalUrl, traceId)));
+    res.status(appError.status).type('application/problem+json').send(JSON.stringify(toProblem(appError, clientPath(req), traceId)));
   };
 }

@@ -12,4 +12,6 @@ export * from './service';
 export * from './validation';
 export * from './subscriptions';
 export * from './openapi';
+export * from './paging';
+export * from './http-paths';
 export * from './outbox';

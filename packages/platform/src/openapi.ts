@@ -11,17 +11,28 @@ export interface Operation {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
-  /** Success status and the schema of its body (none for 204). */
-  success: { status: number; description: string; schema?: z.ZodType };
-  /** Problem types this operation may answer with, besides the ones every operation has. */
+  /** Success status, the schema of its body (none for 204) and the headers it always carries (name → meaning). */
+  success: { status: number; description: string; schema?: z.ZodType; headers?: Record<string, string> };
+  /**
+   * Statuses this operation may answer besides the ones every operation has (400, 401, 403, 503; 413 and 415 with a
+   * body): every status a route can answer must be listed, or the contract fuzzer fails the build.
+   */
   problems?: readonly number[];
 }
+
+/**
+ * Where every service's paths are reached through the ingress: `/api/<service>/…` is routed to the app's
+ * `/<service>/…`, so a service's document names `/api` as its server and its own paths below it.
+ */
+export const ingressApiBase = '/api';
 
 export interface ApiDescription {
   title: string;
   version: string;
   description: string;
   operations: readonly Operation[];
+  /** Defaults to the ingress (`/api`). */
+  servers?: ReadonlyArray<{ url: string; description?: string }>;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -52,6 +63,7 @@ const problemText: Record<number, string> = {
   403: 'The caller lacks the required role',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  412: 'The resource changed since it was read (`If-Match` did not match)',
   413: 'The body is too large',
   415: 'The body is not JSON',
   422: 'The request cannot be processed',
@@ -61,25 +73,32 @@ const problemText: Record<number, string> = {
 const parametersOf = (schema: z.ZodObject | undefined, where: 'path' | 'query') => {
   if (!schema) return [];
   const object = jsonSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: where,
-    required: where === 'path' || (object.required ?? []).includes(name),
-    schema: property,
-  }));
+  return Object.entries(object.properties ?? {}).map(([name, property]) => {
+    const { description, ...schema } = property;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || (object.required ?? []).includes(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema,
+    };
+  });
 };
 
 /** Builds an OpenAPI 3.1 document: one source of truth, since the routes parse input with the very same schemas. */
 export function openApiDocument(api: ApiDescription): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of api.operations) {
+    const headers = Object.entries(op.success.headers ?? {}).map(([name, description]) => [name, { description, required: true, schema: { type: 'string' } }]);
     const responses: Record<string, unknown> = {
-      [op.success.status]: op.success.schema
-        ? { description: op.success.description, content: { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } } }
-        : { description: op.success.description },
+      [op.success.status]: {
+        description: op.success.description,
+        ...(headers.length ? { headers: Object.fromEntries(headers) } : {}),
+        ...(op.success.schema ? { content: { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } } } : {}),
+      },
     };
     const problems = new Set([400, 401, 403, 503, ...(op.body ? [413, 415] : []), ...(op.problems ?? [])]);
-    for (const status of [...problems].sort()) {
+    for (const status of [...problems].sort((a, b) => a - b)) {
       responses[status] = {
         description: problemText[status] ?? 'Problem',
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -98,6 +117,7 @@ export function openApiDocument(api: ApiDescription): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: { title: api.title, version: api.version, description: api.description },
+    servers: api.servers ?? [{ url: ingressApiBase, description: 'The ingress' }],
     paths,
     components: {
       schemas: { Problem: problemSchema },

@@ -4,18 +4,31 @@ import { AppError, type FieldIssue } from './errors';
 /** Where an input came from; it prefixes issue paths so a client knows which part of its request to fix. */
 export type InputPart = 'body' | 'query' | 'params' | 'headers' | 'event';
 
-export function issuesOf(error: z.ZodError, part: InputPart): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: [part, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+const valueAt = (input: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), input);
+
+const joinPath = (part: InputPart, path: readonly PropertyKey[]) => [part, ...path.map(String)].join('.');
+
+/**
+ * Turns zod's issues into field issues a client can act on. zod words a missing field as a type mismatch ("expected
+ * string, received undefined", or a field's own custom message), so a field that is absent is reported as "required";
+ * each unknown field is named on its own path.
+ */
+export function issuesOf(error: z.ZodError, part: InputPart, parsed?: { input: unknown }): FieldIssue[] {
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: joinPath(part, [...issue.path, key]), message: 'is not a field of this request' }));
+    }
+    const missing = issue.code === 'invalid_type' && parsed !== undefined && valueAt(parsed.input, issue.path) === undefined;
+    return [{ path: joinPath(part, issue.path), message: missing ? 'required' : issue.message }];
+  });
 }
 
 /** Parses untrusted input at the edge; the domain only ever sees the parsed type. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, part: InputPart): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new AppError('validation', { detail: `Invalid ${part}`, issues: issuesOf(result.error, part) });
+    throw new AppError('validation', { detail: `Invalid ${part}`, issues: issuesOf(result.error, part, { input }) });
   }
   return result.data;
 }

@@ -46,8 +46,11 @@ export type WriteOutcome = { ok: true; category: Category } | { ok: false; reaso
 export interface ListFilter {
   parentId?: string | null;
   text?: string;
+  /** Keyset paging: only slugs after this one (the last slug of the previous page). */
+  after?: string | undefined;
   limit: number;
-  offset: number;
+  /** Also count every match (costs a second query). */
+  withTotal?: boolean;
 }
 
 /** Writes take the event describing them; it is stored with the change and then delivered. */
@@ -55,7 +58,8 @@ export interface CategoryRepository {
   insert(category: Category, event: CloudEvent): Promise<WriteOutcome>;
   findById(id: string): Promise<Category | undefined>;
   findBySlug(slug: string): Promise<Category | undefined>;
-  list(filter: ListFilter): Promise<{ items: Category[]; total: number }>;
+  /** Sorted by slug. */
+  list(filter: ListFilter): Promise<{ items: Category[]; total?: number }>;
   update(id: string, changes: Partial<Omit<Category, 'id' | 'createdAt'>>, event: CloudEvent): Promise<WriteOutcome>;
   /** After `id` moved under new ancestors, rewrites the ancestors of everything below it to match. */
   moveDescendants(id: string, newAncestorsOfMoved: string[]): Promise<number>;
@@ -110,18 +114,22 @@ export function createCategoryRepository(db: Db, events: EventPublisher): Catego
       return doc ? toCategory(doc) : undefined;
     },
 
-    async list({ parentId, text, limit, offset }) {
+    async list({ parentId, text, after, limit, withTotal }) {
       const filter: Filter<CategoryDocument> = { ...live };
       if (parentId !== undefined) filter.parentId = parentId;
       if (text) {
         const pattern = { $regex: escapeRegex(text), $options: 'i' };
         filter.$or = [{ name: pattern }, { slug: pattern }];
       }
-      const [docs, total] = await Promise.all([
-        categories.find(filter, options).sort({ slug: 1 }).skip(offset).limit(limit).toArray(),
-        categories.countDocuments(filter),
-      ]);
-      return { items: docs.map(toCategory), total };
+      // The count ignores the cursor: it is the size of the whole list, not of what is left.
+      const total = withTotal ? categories.countDocuments(filter) : undefined;
+      const page = categories
+        .find(after === undefined ? filter : { ...filter, slug: { $gt: after } }, options)
+        .sort({ slug: 1 })
+        .limit(limit)
+        .toArray();
+      const [docs, count] = await Promise.all([page, total]);
+      return count === undefined ? { items: docs.map(toCategory) } : { items: docs.map(toCategory), total: count };
     },
 
     async update(id, changes, event) {

@@ -1,3 +1,4 @@
+import { pageQueryShape, pageSchema, type PageLimits } from '@mercato/platform';
 import { z } from 'zod';
 
 /** Lower-case words joined by single hyphens: stable in URLs and unique across the whole tree. */
@@ -8,8 +9,20 @@ export const slugSchema = z
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single hyphens, e.g. "home-decoration"');
 
 const categoryId = z.uuid('must be a category id (UUID)');
-const name = z.string().trim().min(1).max(120);
+/** Surrounding spaces are dropped; a text of spaces only is refused (the document's pattern says so too). */
+const text = (max: number) => z.string().regex(/\S/, 'must not be blank').trim().max(max);
+const name = text(120);
 const description = z.string().trim().max(2000);
+
+/**
+ * How a path or query names a category: its id or its slug, in any case (ids and slugs are stored lower-case, and a
+ * UUID is a valid slug pattern too, so one pattern covers both).
+ */
+export const categoryRefSchema = z
+  .string()
+  .max(80)
+  .regex(/^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/, 'must be a category id or slug')
+  .toLowerCase();
 
 export const newCategorySchema = z.strictObject({
   name,
@@ -19,6 +32,8 @@ export const newCategorySchema = z.strictObject({
 });
 export type NewCategory = z.output<typeof newCategorySchema>;
 
+const changeableFields = ['name', 'slug', 'parentId', 'description'] as const;
+
 export const categoryChangesSchema = z
   .strictObject({
     name: name.optional(),
@@ -26,22 +41,28 @@ export const categoryChangesSchema = z
     parentId: categoryId.nullable().optional(),
     description: description.optional(),
   })
-  .refine((changes) => Object.keys(changes).length > 0, 'name at least one field to change');
+  .refine((changes) => Object.keys(changes).length > 0, `send at least one of the fields ${changeableFields.join(', ')}`)
+  // The refinement above in the document's words, so clients and the fuzzer see the same rule the route applies.
+  .meta({ minProperties: 1 });
 export type CategoryChanges = z.output<typeof categoryChangesSchema>;
 
-export const categoryQuerySchema = z.strictObject({
-  /** A parent id, or `root` for the top level. */
-  parent: z.union([z.literal('root'), categoryId]).optional(),
-  /** Case-insensitive text in name or slug. */
-  q: z.string().trim().min(1).max(100).optional(),
-  limit: z.coerce.number().int().min(1).optional(),
-  offset: z.coerce.number().int().min(0).max(100_000).default(0),
-});
-export type CategoryQuery = z.output<typeof categoryQuerySchema>;
+/** Page sizes of the category list; the maximum is the service's `MAX_PAGE_SIZE`. */
+export const categoryPageLimits = (maxLimit: number): PageLimits => ({ defaultLimit: Math.min(50, maxLimit), maxLimit });
 
-/** Reads accept an id or a slug; writes take the id, which never changes. */
-export const categoryRefSchema = z.strictObject({ id: z.union([categoryId, slugSchema]) });
-export const categoryIdSchema = z.strictObject({ id: categoryId });
+/** The list's query, sorted by slug (unique, so it is the keyset the cursor names). */
+export function categoryQuerySchema(limits: PageLimits) {
+  return z.strictObject({
+    parent: categoryRefSchema.meta({ description: '`root` for the top level, or the id or slug of the parent' }).optional(),
+    q: text(100).meta({ description: 'Case-insensitive text in name or slug' }).optional(),
+    ...pageQueryShape(limits),
+  });
+}
+export type CategoryQuery = z.output<ReturnType<typeof categoryQuerySchema>>;
+
+/** Every route that names one category takes its id or its slug. */
+export const categoryPathSchema = z.strictObject({
+  id: categoryRefSchema.meta({ description: 'The category id or slug (any case)' }),
+});
 
 export const categorySchema = z.object({
   id: categoryId,
@@ -55,10 +76,5 @@ export const categorySchema = z.object({
 });
 export type Category = z.output<typeof categorySchema>;
 
-export const categoryPageSchema = z.object({
-  items: z.array(categorySchema),
-  total: z.number().int(),
-  limit: z.number().int(),
-  offset: z.number().int(),
-});
+export const categoryPageSchema = pageSchema(categorySchema);
 export type CategoryPage = z.output<typeof categoryPageSchema>;

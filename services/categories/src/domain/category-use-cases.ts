@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, type EventPublisher } from '@mercato/platform';
-import type { CategoryRepository } from '../data-access/category-repository';
+import { AppError, pageOf, pageRequestOf, type EventPublisher } from '@mercato/platform';
+import type { CategoryRepository, ListFilter } from '../data-access/category-repository';
 import type { Category, CategoryChanges, CategoryPage, CategoryQuery, NewCategory } from './category-schema';
 
 export const categoryEvents = {
@@ -11,13 +11,27 @@ export const categoryEvents = {
 
 export interface CategoryUseCases {
   create(input: NewCategory, actor: string): Promise<Category>;
-  get(idOrSlug: string): Promise<Category>;
-  list(query: CategoryQuery, maxPageSize: number): Promise<CategoryPage>;
+  /** `ref` is an id or a slug, in any case. */
+  get(ref: string): Promise<Category>;
+  list(query: CategoryQuery): Promise<CategoryPage>;
   update(id: string, changes: CategoryChanges, actor: string): Promise<Category>;
   remove(id: string, actor: string): Promise<void>;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Finds a category named by its id or its slug, in any case. A UUID-shaped reference is tried as an id first and then
+ * as a slug, since a slug may look like a UUID.
+ */
+export async function findCategoryByRef(repository: CategoryRepository, ref: string): Promise<Category | undefined> {
+  const lowered = ref.toLowerCase();
+  if (uuidPattern.test(lowered)) {
+    const byId = await repository.findById(lowered);
+    if (byId) return byId;
+  }
+  return repository.findBySlug(lowered);
+}
 
 const duplicateSlug = (slug: string | undefined) =>
   new AppError('conflict', { code: 'duplicate-slug', detail: `The slug "${slug}" is already used by another category` });
@@ -26,6 +40,8 @@ const parentNotFound = (id: string) =>
   new AppError('unprocessable', { code: 'parent-not-found', detail: `The parent category "${id}" does not exist` });
 
 export function createCategoryUseCases(repository: CategoryRepository, events: EventPublisher): CategoryUseCases {
+  const findByRef = (ref: string) => findCategoryByRef(repository, ref);
+
   async function ancestorsBelow(parentId: string | null): Promise<string[]> {
     if (!parentId) return [];
     const parent = await repository.findById(parentId);
@@ -55,21 +71,23 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
       return category;
     },
 
-    async get(idOrSlug) {
-      const category = uuidPattern.test(idOrSlug)
-        ? await repository.findById(idOrSlug)
-        : await repository.findBySlug(idOrSlug);
-      if (!category) throw notFound(idOrSlug);
+    async get(ref) {
+      const category = await findByRef(ref);
+      if (!category) throw notFound(ref);
       return category;
     },
 
-    async list(query, maxPageSize) {
-      const limit = Math.min(query.limit ?? 50, maxPageSize);
-      const filter: Parameters<CategoryRepository['list']>[0] = { limit, offset: query.offset };
-      if (query.parent) filter.parentId = query.parent === 'root' ? null : query.parent;
+    async list(query) {
+      const page = pageRequestOf(query, 1);
+      const filter: ListFilter = { after: page.after?.[0] as string | undefined, limit: page.limit + 1, withTotal: page.withTotal };
+      if (query.parent === 'root') filter.parentId = null;
+      else if (query.parent !== undefined) {
+        // A parent that does not exist has no children: an empty page, as for an unknown id.
+        filter.parentId = (await findByRef(query.parent))?.id ?? query.parent;
+      }
       if (query.q) filter.text = query.q;
       const { items, total } = await repository.list(filter);
-      return { items, total, limit, offset: query.offset };
+      return pageOf(items, page, (category) => [category.slug], total);
     },
 
     async update(id, changes, actor) {
