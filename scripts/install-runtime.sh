@@ -14,7 +14,7 @@ LOGS=$CACHE/logs
 mkdir -p "$LOGS"
 
 step=0
-total=5
+total=6
 say() { printf '\033[1m[runtime %s/%s]\033[0m %s\n' "$step" "$total" "$*"; }
 next() { step=$((step + 1)); say "$@"; }
 fail() { printf '\033[31m[runtime] %s\033[0m\n' "$*" >&2; exit 1; }
@@ -127,6 +127,24 @@ else
   tmp=$(mktemp -d "$CACHE/.keycloak.XXXXXX")
   tar -xzf "$tarball" -C "$tmp" --strip-components=1
   rm -rf "$kc_dir" "$download" && mv "$tmp" "$kc_dir"
+fi
+
+next "schemathesis $SCHEMATHESIS_VERSION (the API contract fuzzer run by npm test, from PyPI)"
+# A virtualenv keeps its own absolute path, so it is built in place and counts as cached only once .complete exists.
+st_dir=$CACHE/schemathesis-$SCHEMATHESIS_VERSION
+if [ -f "$st_dir/.complete" ] && "$st_dir/bin/schemathesis" --version >/dev/null 2>&1; then
+  say "  cached in $st_dir"
+else
+  if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    say "  installing python3-venv"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends python3 python3-venv >"$LOGS/apt-python.log" 2>&1 ||
+      { tail -n 20 "$LOGS/apt-python.log" >&2; fail "apt-get install python3-venv failed"; }
+  fi
+  rm -rf "$st_dir"
+  run_logged "schemathesis install" "$LOGS/schemathesis-$SCHEMATHESIS_VERSION-install.log" "pip from PyPI" \
+    bash -c "python3 -m venv '$st_dir' && '$st_dir/bin/pip' install --disable-pip-version-check --no-input 'schemathesis==$SCHEMATHESIS_VERSION'"
+  "$st_dir/bin/schemathesis" --version >/dev/null 2>&1 || fail "$st_dir/bin/schemathesis does not run"
+  touch "$st_dir/.complete"
 fi
 
 next "Summary"
