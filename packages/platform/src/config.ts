@@ -33,6 +33,15 @@ export const baseConfigSchema = z.object({
   /** Client whose `resource_access.<client>.roles` count as roles too. */
   AUTH_RESOURCE_CLIENT: z.string().default('mercato-api'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10000),
+  /** How often the relay re-sends events a write could not publish at once (sidecar or broker down, a crash). */
+  OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
+  /**
+   * A revision claim older than this whose write never landed is taken for a crashed writer's and finished by the next
+   * writer (docs/runtime.md, "Concurrency rule"). Far above any normal write; a writer stalled longer can lose a write.
+   */
+  REVISION_CLAIM_STALE_MS: z.coerce.number().int().min(100).default(5000),
+  /** How long a write keeps retrying against concurrent writers of the same item before answering 409. */
+  REVISION_RETRY_BUDGET_MS: z.coerce.number().int().nonnegative().default(5000),
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;

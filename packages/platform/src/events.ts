@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CommunicationProtocolEnum, DaprClient, LogLevel as DaprLogLevel } from '@dapr/dapr';
-import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import type { Logger } from './logger';
 import type { OutboxFields } from './outbox';
 import { requestContext } from './request-context';
+import { isConcurrentUpdate, type RevisedCollection } from './revisions';
 import { withTimeout } from './timing';
 
 /** A domain event as a CloudEvents 1.0 envelope; `type` reads `<domain>.<entity>.<verb>`. */
@@ -38,12 +38,13 @@ export interface EventPublisher {
   /** The CloudEvent for a change; write it with the change (see outbox.ts), then call deliver(). */
   describe<T>(input: DomainEventInput<T>): CloudEvent<T>;
   /**
-   * Publishes the events a document carries, oldest first, removing each once the sidecar accepted it; a document
-   * marked deleted is removed after its last event. Never throws: what is not delivered now, the relay delivers later.
+   * Publishes the events a document carries, oldest first, then removes those the sidecar accepted through a claimed
+   * revision (so the clean-up can never undo a change that landed meanwhile); a document marked deleted is removed
+   * after its last event. Never throws: what is not delivered or cleaned up now, the relay handles later.
    */
-  deliver<T extends OutboxFields>(collection: Collection<T>, id: string): Promise<void>;
+  deliver<T extends OutboxFields>(store: RevisedCollection<T>, id: string): Promise<void>;
   /** Adds a collection to those whose undelivered events the relay keeps publishing. */
-  watch<T extends OutboxFields>(collection: Collection<T>): void;
+  watch<T extends OutboxFields>(store: RevisedCollection<T>): void;
   /** Stops the relay. */
   stop(): void;
 }
@@ -110,38 +111,59 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     if (response.error) throw response.error;
   }
 
-  async function deliver(collection: Collection<OutboxFields>, id: string): Promise<void> {
+  async function deliver(store: RevisedCollection<OutboxFields>, id: string): Promise<void> {
     try {
-      const doc = await collection.findOne({ _id: id, _outboxPending: true }, {
-        projection: { _outbox: 1, _deleted: 1 },
-      });
+      const doc = await store.collection.findOne({ _id: id, _outboxPending: true }, { projection: { _outbox: 1, _deleted: 1 } });
       if (!doc) return;
-      for (const event of doc._outbox ?? []) {
-        await send(event);
-        // Pull the exact value read back: FerretDB's $pull matches whole values, not conditions.
-        await collection.updateOne({ _id: id }, { $pull: { _outbox: event } } as UpdateFilter<OutboxFields>);
+      const pending = doc._outbox ?? [];
+      const sent = new Set<string>();
+      let failure: unknown;
+      for (const event of pending) {
+        try {
+          await send(event);
+        } catch (error) {
+          failure = error;
+          break;
+        }
+        sent.add(event.id);
         logger.debug('event published', { eventId: event.id, type: event.type });
       }
-      const emptied: Filter<OutboxFields> = { _id: id, _outbox: { $size: 0 } };
-      if (doc._deleted) await collection.deleteOne(emptied);
-      else await collection.updateOne(emptied, { $set: { _outboxPending: false } });
+      if (doc._deleted) {
+        // Nobody writes a deleted document, so once its last event is out it can go without a claim.
+        if (sent.size === pending.length) await store.remove(id, { _deleted: true });
+      } else if (sent.size > 0 || pending.length === 0) {
+        // One attempt: if another writer holds the next revision, the relay cleans up later (subscribers de-duplicate
+        // on the event id, so re-sending is safe).
+        await store.write(
+          id,
+          (current) => {
+            const remaining = (current._outbox ?? []).filter((event) => !sent.has(event.id));
+            const settled = remaining.length === (current._outbox ?? []).length && current._outboxPending === remaining.length > 0;
+            if (settled) return undefined;
+            return { ...current, _outbox: remaining, _outboxPending: remaining.length > 0 };
+          },
+          { budgetMs: 0 },
+        );
+      }
+      if (failure) throw failure;
     } catch (error) {
-      logger.warn('events not delivered yet; the relay will retry', { subject: id, error: String(error) });
+      if (isConcurrentUpdate(error)) logger.debug('outbox clean-up left to the relay', { subject: id });
+      else logger.warn('events not delivered yet; the relay will retry', { subject: id, error: String(error) });
     }
   }
 
-  const watched = new Set<Collection<OutboxFields>>();
+  const watched = new Set<RevisedCollection<OutboxFields>>();
   let relaying = false;
   async function relay(): Promise<void> {
     if (relaying) return;
     relaying = true;
     try {
-      for (const collection of watched) {
-        const pending = await collection
+      for (const store of watched) {
+        const pending = await store.collection
           .find({ _outboxPending: true }, { projection: { _id: 1 } })
           .limit(100)
           .toArray();
-        for (const doc of pending) await deliver(collection, String(doc._id));
+        for (const doc of pending) await deliver(store, String(doc._id));
       }
     } catch (error) {
       logger.debug('outbox relay skipped', { error: String(error) });
@@ -153,12 +175,12 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   timer.unref();
 
   // Only the outbox fields are touched, so any collection of documents that carry them will do.
-  const asOutbox = <T extends OutboxFields>(collection: Collection<T>) => collection as unknown as Collection<OutboxFields>;
+  const asOutbox = <T extends OutboxFields>(store: RevisedCollection<T>) => store as unknown as RevisedCollection<OutboxFields>;
   return {
     describe: (input) => envelope(options.serviceName, input),
-    deliver: (collection, id) => deliver(asOutbox(collection), id),
-    watch: (collection) => {
-      watched.add(asOutbox(collection));
+    deliver: (store, id) => deliver(asOutbox(store), id),
+    watch: (store) => {
+      watched.add(asOutbox(store));
     },
     stop: () => clearInterval(timer),
   };

@@ -15,3 +15,4 @@ export * from './openapi';
 export * from './paging';
 export * from './http-paths';
 export * from './outbox';
+export * from './revisions';

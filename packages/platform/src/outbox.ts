@@ -1,12 +1,13 @@
-import type { Document, Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
 import type { CloudEvent } from './events';
+import type { Revised } from './revisions';
 
 /**
  * A transactional outbox inside each document. FerretDB has no multi-document transactions, so an event is written
  * in the same single-document write as the change it describes; the publisher then delivers it and removes it. A crash
  * anywhere in between leaves the event in the document, and the relay delivers it later: no change without its event.
  */
-export interface OutboxFields {
+export interface OutboxFields extends Revised {
   /** Mercato documents use string ids (UUIDs). */
   _id: string;
   /** Events written with this document's changes and not yet delivered, oldest first. */
@@ -23,20 +24,26 @@ export const withEvent = (event: CloudEvent): Required<Pick<OutboxFields, '_outb
   _outboxPending: true,
 });
 
-/** The update parts that append an event to a document in the same write as `set`. */
-export const setWithEvent = <T extends Document>(set: T, event: CloudEvent) => ({
-  $set: { ...set, _outboxPending: true },
-  $push: { _outbox: event },
+/**
+ * The next image of a document with `changes` applied and their event appended, for a write through the revision rule
+ * (revisions.ts): the event is stored in the same single-document write as the change.
+ */
+export const changedWithEvent = <T extends OutboxFields>(current: T, changes: Partial<T>, event: CloudEvent): T => ({
+  ...current,
+  ...changes,
+  _outbox: [...(current._outbox ?? []), event],
+  _outboxPending: true,
 });
 
-/** Marks a document deleted in the same write as its deletion event; the publisher removes it once delivered. */
-export const deleteWithEvent = (event: CloudEvent) => setWithEvent({ _deleted: true }, event);
+/** The next image of a document marked deleted together with its deletion event; removed once the event is out. */
+export const deletedWithEvent = <T extends OutboxFields>(current: T, event: CloudEvent): T =>
+  changedWithEvent(current, { _deleted: true } as Partial<T>, event);
 
 /** Matches only documents that are not deleted. */
 export const live: Filter<OutboxFields> = { _deleted: { $ne: true } };
 
-/** Keeps the outbox fields out of what a repository returns. */
-export const withoutOutbox = { _outbox: 0, _outboxPending: 0, _deleted: 0 } as const;
+/** Keeps the outbox fields (and the internal revision) out of what a repository returns. */
+export const withoutOutbox = { _outbox: 0, _outboxPending: 0, _deleted: 0, _rev: 0 } as const;
 
 /** An index for the relay's lookup of documents with undelivered events. */
 export const outboxIndex = { key: { _outboxPending: 1 }, name: 'outbox_pending' };

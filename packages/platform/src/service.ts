@@ -8,12 +8,17 @@ import { createApp } from './http';
 import { listen, type RunningService } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { ensureIndexes, openDatabase, type Database, type IndexPlan } from './mongo';
+import type { RevisionOptions } from './revisions';
 
 export interface ServiceDependencies<C> {
   config: C;
   logger: Logger;
   database: Database;
   events: EventPublisher;
+  /** Settings for writes through revision claims (revisions.ts), from the config. */
+  revisions: RevisionOptions;
+  /** Aborted when the service shuts down: background work (start-up repairs, say) stops on it. */
+  shutdown: AbortSignal;
 }
 
 /** Any schema whose parsed output includes the base config (a service extends `baseConfigSchema`). */
@@ -51,10 +56,17 @@ export async function startService<S extends ServiceConfigSchema>(
     pubsubName: config.EVENTS_PUBSUB,
     topic: config.EVENTS_TOPIC,
     logger,
+    relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
   });
+  const revisions: RevisionOptions = {
+    staleAfterMs: config.REVISION_CLAIM_STALE_MS,
+    retryBudgetMs: config.REVISION_RETRY_BUDGET_MS,
+    logger,
+  };
 
   let indexesReady = false;
   let accepting = true;
+  // Stops index creation and any background work the routes started.
   const stopIndexing = new AbortController();
   void ensureIndexes(database.db, definition.indexes, logger, stopIndexing.signal)
     .then(() => {
@@ -78,7 +90,7 @@ export async function startService<S extends ServiceConfigSchema>(
       },
       sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT),
     ],
-    routes: definition.routes({ config, logger, database, events }),
+    routes: definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal }),
     isAcceptingWork: () => accepting && indexesReady,
   });
 

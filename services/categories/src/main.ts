@@ -7,6 +7,6 @@ import { categoryRoutes } from './entry-points/api/routes';
 startService({
   configSchema: categoriesConfigSchema,
   indexes: categoryIndexes,
-  routes: ({ config, database, events }) =>
-    categoryRoutes(createCategoryUseCases(createCategoryRepository(database.db, events), events), config.MAX_PAGE_SIZE),
+  routes: ({ config, database, events, revisions, shutdown }) =>
+    categoryRoutes(createCategoryUseCases(createCategoryRepository(database.db, events, revisions, shutdown), events), config.MAX_PAGE_SIZE),
 }).catch(reportStartupFailure);

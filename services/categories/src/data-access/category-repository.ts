@@ -1,20 +1,27 @@
 import {
-  deleteWithEvent,
+  aggregateClaims,
+  changedWithEvent,
+  defaultRevisionOptions,
+  deletedWithEvent,
   isDuplicateKey,
   live,
   outboxIndex,
-  setWithEvent,
+  revised,
   withEvent,
   withoutOutbox,
   type CloudEvent,
   type EventPublisher,
   type IndexPlan,
   type OutboxFields,
+  type RevisionOptions,
 } from '@mercato/platform';
 import type { Db, Filter } from 'mongodb';
 import type { Category } from '../domain/category-schema';
 
-/** Each write carries its domain event in the same document update (see the platform's outbox.ts). */
+/**
+ * Each write carries its domain event in the same document write (the platform's outbox.ts) and goes through a revision
+ * claim (revisions.ts): FerretDB's filtered updates are read-then-replace, so a plain update could undo another one.
+ */
 interface CategoryDocument extends OutboxFields {
   _id: string;
   name: string;
@@ -60,12 +67,47 @@ export interface CategoryRepository {
   findBySlug(slug: string): Promise<Category | undefined>;
   /** Sorted by slug. */
   list(filter: ListFilter): Promise<{ items: Category[]; total?: number }>;
-  update(id: string, changes: Partial<Omit<Category, 'id' | 'createdAt'>>, event: CloudEvent): Promise<WriteOutcome>;
-  /** After `id` moved under new ancestors, rewrites the ancestors of everything below it to match. */
-  moveDescendants(id: string, newAncestorsOfMoved: string[]): Promise<number>;
+  /**
+   * Writes what `decide` computes from the current category as its next revision. `decide` runs again whenever another
+   * write got there first, so it must compute from its argument alone.
+   */
+  update(id: string, decide: (current: Category) => CategoryDecision): Promise<WriteOutcome>;
+  /** Rewrites the ancestors of everything below `id` to follow `id`'s current path; idempotent. */
+  rebaseDescendants(id: string): Promise<number>;
   countChildren(id: string): Promise<number>;
-  delete(id: string, event: CloudEvent): Promise<boolean>;
+  /** Marks the category deleted together with the event `describe` builds from its current state. */
+  delete(id: string, describe: (current: Category) => CloudEvent): Promise<boolean>;
+  /**
+   * Runs a structural change (create under a parent, move, delete) after every earlier one completed and before any
+   * later one starts, so what `change` checks still holds when it writes.
+   */
+  structural<R>(intent: TreeIntent, change: () => Promise<R>): Promise<R>;
 }
+
+export interface CategoryDecision {
+  changes: Partial<Omit<Category, 'id' | 'createdAt'>>;
+  event: CloudEvent;
+}
+
+/** Stored with the tree claim, so a change a crash interrupted can be finished from it. */
+export interface TreeIntent {
+  op: 'create' | 'move' | 'delete';
+  id: string;
+  parentId?: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * The ancestors of a node below `movedId` once `movedId` sits under `movedAncestors`: the path above the moved node is
+ * replaced, the path from it down kept. Nodes not below `movedId` keep theirs. Idempotent, so a repair can re-run it.
+ */
+export function rebaseAncestors(movedId: string, movedAncestors: readonly string[], ancestors: readonly string[]): string[] {
+  const at = ancestors.indexOf(movedId);
+  if (at < 0) return [...ancestors];
+  return [...movedAncestors, ...ancestors.slice(at)];
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item, i) => item === b[i]);
 
 const toCategory = (doc: CategoryDocument): Category => ({
   id: doc._id,
@@ -80,23 +122,56 @@ const toCategory = (doc: CategoryDocument): Category => ({
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function createCategoryRepository(db: Db, events: EventPublisher): CategoryRepository {
-  const categories = db.collection<CategoryDocument>(collectionName);
-  events.watch(categories);
+export function createCategoryRepository(
+  db: Db,
+  events: EventPublisher,
+  revisions: RevisionOptions = defaultRevisionOptions,
+  shutdown?: AbortSignal,
+): CategoryRepository {
+  const store = revised<CategoryDocument>(db, collectionName, revisions);
+  const categories = store.collection;
+  events.watch(store);
   const options = { projection: withoutOutbox };
+
+  async function rebaseDescendants(id: string): Promise<number> {
+    const moved = await categories.findOne({ _id: id, ...live }, { projection: { ancestors: 1 } });
+    if (!moved) return 0;
+    const below = await categories.find({ ancestors: id, ...live }, { projection: { _id: 1 } }).toArray();
+    let rewritten = 0;
+    for (const { _id } of below) {
+      // Through the rule, so a concurrent rename of a descendant is kept; computed from the descendant's current path.
+      const result = await store.write(_id, (current) => {
+        const ancestors = rebaseAncestors(id, moved.ancestors, current.ancestors);
+        return sameList(ancestors, current.ancestors) ? undefined : { ...current, ancestors };
+      });
+      if (result.status === 'written') rewritten += 1;
+    }
+    return rewritten;
+  }
+
+  const tree = aggregateClaims<TreeIntent>(db, {
+    ...revisions,
+    collection: `${collectionName}_tree_revisions`,
+    name: 'tree',
+    repair: async (intent) => {
+      await rebaseDescendants(intent.id);
+    },
+  });
+  // A move a crash interrupted is finished at start-up too, not only by the next structural change.
+  void tree.recover(shutdown);
 
   return {
     async insert(category, event) {
       const { id, createdAt, updatedAt, ...rest } = category;
       try {
-        await categories.insertOne({
+        await store.insert({
           _id: id,
           ...rest,
           createdAt: new Date(createdAt),
           updatedAt: new Date(updatedAt),
           ...withEvent(event),
         });
-        await events.deliver(categories, id);
+        await events.deliver(store, id);
         return { ok: true, category };
       } catch (error) {
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-slug' };
@@ -132,40 +207,39 @@ export function createCategoryRepository(db: Db, events: EventPublisher): Catego
       return count === undefined ? { items: docs.map(toCategory) } : { items: docs.map(toCategory), total: count };
     },
 
-    async update(id, changes, event) {
-      const { updatedAt, ...rest } = changes;
-      const set: Partial<CategoryDocument> = { ...rest };
-      if (updatedAt) set.updatedAt = new Date(updatedAt);
+    async update(id, decide) {
       try {
-        // No projection here: FerretDB's findAndModify does not implement one. toCategory copies known fields only.
-        const doc = await categories.findOneAndUpdate({ _id: id, ...live }, setWithEvent(set, event), { returnDocument: 'after' });
-        if (!doc) return { ok: false, reason: 'not-found' };
-        await events.deliver(categories, id);
-        return { ok: true, category: toCategory(doc) };
+        const result = await store.write(id, (current) => {
+          if (current._deleted) return undefined;
+          const { changes, event } = decide(toCategory(current));
+          const { updatedAt, ...rest } = changes;
+          const set: Partial<CategoryDocument> = { ...rest };
+          if (updatedAt) set.updatedAt = new Date(updatedAt);
+          return changedWithEvent(current, set, event);
+        });
+        if (result.status !== 'written') return { ok: false, reason: 'not-found' };
+        await events.deliver(store, id);
+        return { ok: true, category: toCategory(result.doc) };
       } catch (error) {
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-slug' };
         throw error;
       }
     },
 
-    async moveDescendants(id, newAncestorsOfMoved) {
-      const descendants = await categories.find({ ancestors: id, ...live }, { projection: { ancestors: 1 } }).toArray();
-      for (const doc of descendants) {
-        // Keep the path from the moved category down (it starts with `id`); replace what was above it.
-        const fromMoved = doc.ancestors.slice(doc.ancestors.indexOf(id));
-        await categories.updateOne({ _id: doc._id }, { $set: { ancestors: [...newAncestorsOfMoved, ...fromMoved] } });
-      }
-      return descendants.length;
-    },
+    rebaseDescendants,
 
     countChildren: (id) => categories.countDocuments({ parentId: id, ...live }),
 
-    async delete(id, event) {
+    async delete(id, describe) {
       // Marked deleted with its event in one write; the publisher removes it once the event is out.
-      const result = await categories.updateOne({ _id: id, ...live }, deleteWithEvent(event));
-      if (result.matchedCount !== 1) return false;
-      await events.deliver(categories, id);
+      const result = await store.write(id, (current) =>
+        current._deleted ? undefined : deletedWithEvent(current, describe(toCategory(current))),
+      );
+      if (result.status !== 'written') return false;
+      await events.deliver(store, id);
       return true;
     },
+
+    structural: (intent, change) => tree.run(intent, change),
   };
 }

@@ -14,8 +14,10 @@ export interface CategoryUseCases {
   /** `ref` is an id or a slug, in any case. */
   get(ref: string): Promise<Category>;
   list(query: CategoryQuery): Promise<CategoryPage>;
-  update(id: string, changes: CategoryChanges, actor: string): Promise<Category>;
-  remove(id: string, actor: string): Promise<void>;
+  /** `ref` is an id or a slug, in any case. */
+  update(ref: string, changes: CategoryChanges, actor: string): Promise<Category>;
+  /** `ref` is an id or a slug, in any case. */
+  remove(ref: string, actor: string): Promise<void>;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,26 +51,38 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
     return [...parent.ancestors, parent.id];
   }
 
-  async function existing(id: string): Promise<Category> {
-    const category = await repository.findById(id);
-    if (!category) throw notFound(id);
+  async function existing(ref: string): Promise<Category> {
+    const category = await findByRef(ref);
+    if (!category) throw notFound(ref);
     return category;
   }
 
+  /** Writes `changes` onto whatever the category holds by then; `ancestors` only under the tree claim. */
+  async function write(id: string, ref: string, changes: CategoryChanges, actor: string, ancestors?: string[]): Promise<Category> {
+    const outcome = await repository.update(id, (before) => {
+      const applied = { ...changes, ...(ancestors ? { ancestors } : {}), updatedAt: new Date().toISOString() };
+      const event = events.describe({ type: categoryEvents.updated, subject: id, data: { before, after: { ...before, ...applied } }, actor });
+      return { changes: applied, event };
+    });
+    if (!outcome.ok) throw outcome.reason === 'duplicate-slug' ? duplicateSlug(changes.slug) : notFound(ref);
+    return outcome.category;
+  }
+
+  const cycle = (detail: string) => new AppError('unprocessable', { code: 'category-cycle', detail });
+
   return {
     async create(input, actor) {
-      const now = new Date().toISOString();
-      const category: Category = {
-        id: randomUUID(),
-        ...input,
-        ancestors: await ancestorsBelow(input.parentId),
-        createdAt: now,
-        updatedAt: now,
+      const id = randomUUID();
+      const insert = async () => {
+        const now = new Date().toISOString();
+        const category: Category = { id, ...input, ancestors: await ancestorsBelow(input.parentId), createdAt: now, updatedAt: now };
+        const event = events.describe({ type: categoryEvents.created, subject: id, data: category, actor });
+        const outcome = await repository.insert(category, event);
+        if (!outcome.ok) throw duplicateSlug(input.slug);
+        return category;
       };
-      const event = events.describe({ type: categoryEvents.created, subject: category.id, data: category, actor });
-      const outcome = await repository.insert(category, event);
-      if (!outcome.ok) throw duplicateSlug(input.slug);
-      return category;
+      // Under a parent it is a structural change: the parent must not be deleted or moved while the path is copied.
+      return input.parentId ? repository.structural({ op: 'create', id, parentId: input.parentId }, insert) : insert();
     },
 
     async get(ref) {
@@ -90,33 +104,37 @@ export function createCategoryUseCases(repository: CategoryRepository, events: E
       return pageOf(items, page, (category) => [category.slug], total);
     },
 
-    async update(id, changes, actor) {
-      const before = await existing(id);
-      const moving = changes.parentId !== undefined && changes.parentId !== before.parentId;
-      let ancestors = before.ancestors;
-      if (moving) {
-        if (changes.parentId === id) throw new AppError('unprocessable', { code: 'category-cycle', detail: 'A category cannot be its own parent' });
-        ancestors = await ancestorsBelow(changes.parentId ?? null);
-        if (ancestors.includes(id)) {
-          throw new AppError('unprocessable', { code: 'category-cycle', detail: 'A category cannot move below its own descendant' });
-        }
-      }
-      const applied = { ...changes, ancestors, updatedAt: new Date().toISOString() };
-      const event = events.describe({ type: categoryEvents.updated, subject: id, data: { before, after: { ...before, ...applied } }, actor });
-      const outcome = await repository.update(id, applied, event);
-      if (!outcome.ok) throw outcome.reason === 'duplicate-slug' ? duplicateSlug(changes.slug) : notFound(id);
-      if (moving) await repository.moveDescendants(id, ancestors);
-      return outcome.category;
+    async update(ref, changes, actor) {
+      const { id } = await existing(ref);
+      if (changes.parentId === undefined) return write(id, ref, changes, actor);
+
+      // A move changes the tree: checked and written under the tree claim, so two moves that are each valid alone
+      // (A under B, B under A) are decided one after the other, and the second sees the first.
+      return repository.structural({ op: 'move', id, parentId: changes.parentId }, async () => {
+        const before = await existing(id);
+        if (changes.parentId === before.parentId) return write(id, ref, changes, actor);
+        if (changes.parentId === id) throw cycle('A category cannot be its own parent');
+        const ancestors = await ancestorsBelow(changes.parentId ?? null);
+        if (ancestors.includes(id)) throw cycle('A category cannot move below its own descendant');
+        const moved = await write(id, ref, changes, actor, ancestors);
+        await repository.rebaseDescendants(id);
+        return moved;
+      });
     },
 
-    async remove(id, actor) {
-      const category = await existing(id);
-      const children = await repository.countChildren(id);
-      if (children > 0) {
-        throw new AppError('conflict', { code: 'category-has-children', detail: `The category has ${children} sub-categories; move or delete them first` });
-      }
-      const event = events.describe({ type: categoryEvents.deleted, subject: id, data: category, actor });
-      if (!(await repository.delete(id, event))) throw notFound(id);
+    async remove(ref, actor) {
+      const { id } = await existing(ref);
+      await repository.structural({ op: 'delete', id }, async () => {
+        await existing(id);
+        const children = await repository.countChildren(id);
+        if (children > 0) {
+          throw new AppError('conflict', { code: 'category-has-children', detail: `The category has ${children} sub-categories; move or delete them first` });
+        }
+        const deleted = await repository.delete(id, (category) =>
+          events.describe({ type: categoryEvents.deleted, subject: id, data: category, actor }),
+        );
+        if (!deleted) throw notFound(ref);
+      });
     },
   };
 }
