@@ -89,7 +89,7 @@ export function pageQueryShape(limits: PageLimits) {
     cursor: z
       .string()
       .max(1024)
-      .meta({ format: pageCursorFormat, description: 'Opaque: the `nextCursor` of the previous page. Omit for the first page.' })
+      .meta({ format: pageCursorFormat, description: 'Opaque: the `nextCursor` of the previous page. Omit it (or send it empty) for the first page.' })
       .optional(),
     limit: z.coerce
       .number({ error: 'must be a whole number' })
@@ -114,7 +114,7 @@ export function pageRequestOf(
   arity: number,
 ): PageRequest {
   return {
-    after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, arity),
+    after: query.cursor ? decodeCursor(query.cursor, arity) : undefined,
     limit: query.limit,
     withTotal: query.total === 'true',
   };

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cacheDir, platformServices, repoRoot, stackInfo, tokenFor, type ServiceSpec } from '@mercato/devstack';
+
+/**
+ * The API contract, fuzzed: schemathesis generates requests from every service's served OpenAPI document and sends
+ * them through the ingress with an admin token. Any 5xx, undocumented status, response or header that breaks its
+ * schema, valid request refused, unsupported method answered other than 405, or missing token let through fails the
+ * run, printing the curl command that reproduces each failure. Bounds: MERCATO_FUZZ_EXAMPLES per operation and
+ * MERCATO_FUZZ_SECONDS per service. docs/testing.md explains how to run and read it.
+ */
+const examples = Number(process.env['MERCATO_FUZZ_EXAMPLES'] ?? 40);
+const seconds = Number(process.env['MERCATO_FUZZ_SECONDS'] ?? 60);
+const here = path.join(repoRoot, 'packages', 'devstack', 'test', 'api-contract');
+
+function schemathesisBinary(): string {
+  const versions = readFileSync(path.join(repoRoot, 'scripts', 'runtime', 'versions.env'), 'utf8');
+  const version = /^SCHEMATHESIS_VERSION=(.+)$/m.exec(versions)?.[1]?.trim();
+  if (!version) throw new Error('SCHEMATHESIS_VERSION is missing from scripts/runtime/versions.env');
+  return path.join(cacheDir(), `schemathesis-${version}`, 'bin', 'schemathesis');
+}
+
+interface OpenApi {
+  servers?: Array<{ url: string }>;
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; schema?: { format?: string } }> }>>;
+}
+
+async function getJson<T>(url: string, token: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Cursors the service itself issued, from each list without path parameters (the fuzzer cannot mint one). */
+async function issuedCursors(base: string, document: OpenApi, token: string): Promise<string[]> {
+  const cursors: string[] = [];
+  for (const [route, operations] of Object.entries(document.paths)) {
+    const parameters = operations['get']?.parameters ?? [];
+    if (route.includes('{') || !parameters.some((p) => p.in === 'query' && p.schema?.format === 'page-cursor')) continue;
+    const page = await getJson<{ nextCursor?: string | null }>(`${base}${route}?limit=1`, token);
+    if (page.body.nextCursor) cursors.push(page.body.nextCursor);
+  }
+  return cursors;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('the API contract, fuzzed through the ingress', () => {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'mercato-fuzz-'));
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  it.each(platformServices.map((service) => [service.appId, service] as const))(
+    'when the %s document is fuzzed, then no request gets a 5xx, an undocumented answer or a refusal the document does not allow',
+    async (appId: string, service: ServiceSpec) => {
+      const token = await tokenFor('admin');
+      const { ingressUrl } = stackInfo();
+      const served = await getJson<OpenApi>(`${ingressUrl}${service.ingress.prefix}/openapi.json`, token);
+      expect(served.status).toBe(200);
+      const base = `${ingressUrl}${served.body.servers?.[0]?.url ?? ''}`;
+      const documentFile = path.join(workDir, `${appId}.openapi.json`);
+      writeFileSync(documentFile, JSON.stringify(served.body));
+
+      const { code, output } = await run(
+        schemathesisBinary(),
+        [
+          '--config-file', path.join(here, 'schemathesis.toml'),
+          'run', documentFile,
+          '--url', base,
+          '--header', `Authorization: Bearer ${token}`,
+          '--phases', 'examples,coverage,fuzzing',
+          '--max-examples', String(examples),
+          '--max-time', String(seconds),
+          '--workers', '2',
+          '--request-timeout', '20',
+          '--generation-database', 'none',
+          '--no-color',
+        ],
+        // Run in the throw-away folder: the tool leaves its own state (.hypothesis, .schemathesis) where it runs.
+        workDir,
+        {
+          ...process.env,
+          MERCATO_FUZZ_DIR: here,
+          MERCATO_FUZZ_CURSORS: JSON.stringify(await issuedCursors(base, served.body, token)),
+        },
+      );
+      if (code !== 0) {
+        // The report ends with each failure and "Reproduce with: curl …" (the token is shown as [Filtered]).
+        throw new Error(`schemathesis found contract failures in ${appId} (exit ${code}):\n${output.slice(-20_000)}`);
+      }
+      expect(output).toMatch(/passed/i);
+    },
+    (seconds + 90) * 1000,
+  );
+});
