@@ -30,7 +30,7 @@ async function up(): Promise<void> {
     persistent: true,
     ingressPort,
     keycloakPort,
-    logLevel: process.env['LOG_LEVEL'] ?? 'info',
+    logLevel: process.env['LOG_LEVEL'] ?? 'http',
     progress: say,
   });
 

@@ -14,7 +14,8 @@ export const baseConfigSchema = z.object({
   /** Apps bind loopback only: the sidecar is their one door. */
   APP_HOST: z.string().default('127.0.0.1'),
   APP_PORT: port,
-  LOG_LEVEL: z.enum(logLevels).default('info'),
+  /** `http` keeps the one line per request (method, path, status, duration, traceId) that an error's traceId leads to. */
+  LOG_LEVEL: z.enum(logLevels).default('http'),
   /** Largest accepted request body; larger bodies get 413 before any parsing. */
   BODY_LIMIT: z.string().default('100kb'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI'),

@@ -1,3 +1,5 @@
+import { fstatSync, write as writeToFd, writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 import { requestContext } from './request-context';
 
@@ -5,19 +7,131 @@ import { requestContext } from './request-context';
 export const logLevels = ['error', 'warn', 'info', 'http', 'debug'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
+/** What one finished (or aborted) request leaves in the log: enough to find it again by its traceId. */
+export interface RequestLine {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  requestId: string;
+  traceId?: string | undefined;
+  /** The client went away before the response was complete. */
+  aborted?: boolean;
+}
+
 export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   http(msg: string, fields?: Record<string, unknown>): void;
   debug(msg: string, fields?: Record<string, unknown>): void;
+  /** The per-request line at `http` level; a fast path beside winston's pipeline, same sink, same JSON shape. */
+  request(line: RequestLine): void;
   /** Switches the level at runtime, without a restart. */
   setLevel(level: LogLevel): void;
   level(): LogLevel;
 }
 
+/** Where log lines go; `write` never blocks the request that logs. */
+export interface LineSink {
+  write(line: string): void;
+  /** Writes whatever is buffered, synchronously (process exit). */
+  flushNow(): void;
+}
+
+/** Above this many buffered bytes (the reader of stdout stalled) lines are dropped and counted, never queued forever. */
+const maxBufferedBytes = 8 * 1024 * 1024;
+
+/**
+ * Lines are gathered during one turn of the event loop and written together: one write per turn instead of one
+ * synchronous write per line (stdout to a file or a pipe is synchronous in Node). When stdout is a file, the write
+ * itself runs on libuv's thread pool, so a slow disk never stalls a request. Buffered lines are written on exit.
+ */
+export function createStdoutSink(fd = 1): LineSink {
+  const toFile = isFile(fd);
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let dropped = 0;
+  let scheduled = false;
+  let writing = false;
+
+  const take = (): string => {
+    if (dropped > 0) {
+      pending.push(`${JSON.stringify({ level: 'warn', msg: 'log lines dropped: stdout could not keep up', count: dropped, timestamp: new Date().toISOString() })}\n`);
+      dropped = 0;
+    }
+    const text = pending.join('');
+    pending = [];
+    pendingBytes = 0;
+    return text;
+  };
+  const flush = () => {
+    scheduled = false;
+    if (writing || pending.length === 0) return;
+    const text = take();
+    if (!toFile) {
+      process.stdout.write(text);
+      return;
+    }
+    writing = true;
+    writeToFd(fd, text, (error) => {
+      writing = false;
+      if (error) process.stderr.write(text);
+      if (pending.length > 0) flush();
+    });
+  };
+  const flushNow = () => {
+    if (pending.length === 0) return;
+    const text = take();
+    try {
+      writeSync(fd, text);
+    } catch {
+      // stdout is gone; nothing left to tell
+    }
+  };
+  process.once('exit', flushNow);
+  return {
+    write(line) {
+      if (pendingBytes > maxBufferedBytes) {
+        dropped++;
+        return;
+      }
+      pending.push(line);
+      pendingBytes += line.length;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flushNow,
+  };
+}
+
+function isFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+let sharedSink: LineSink | undefined;
+const stdoutSink = (): LineSink => (sharedSink ??= createStdoutSink());
+
+/** winston hands each formatted line to the same sink as the request fast path, so lines keep their order. */
+const sinkStream = (sink: LineSink): Writable =>
+  new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      sink.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+      done();
+    },
+  });
+
+const severity: Record<LogLevel, number> = winston.config.npm.levels as Record<LogLevel, number>;
+
 /** Every line is one JSON object with level, service, traceId (when inside a request) and msg. */
-export function createLogger(service: string, level: LogLevel): Logger {
+export function createLogger(service: string, level: LogLevel, sink: LineSink = stdoutSink()): Logger {
   const withContext = winston.format((info) => {
     const context = requestContext.getStore();
     if (context) {
@@ -43,18 +157,42 @@ export function createLogger(service: string, level: LogLevel): Logger {
       messageAsMsg(),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [new winston.transports.Stream({ stream: sinkStream(sink) })],
   });
-  const write = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => base.log(lvl, msg, fields);
+  let current = level;
+  const write = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
+    if (severity[lvl] <= severity[current]) base.log(lvl, msg, fields);
+  };
   return {
     error: write('error'),
     warn: write('warn'),
     info: write('info'),
     http: write('http'),
     debug: write('debug'),
+    request(line) {
+      if (severity.http > severity[current]) return;
+      // winston's format chain and object-mode streams cost more than the request they describe; this line has a
+      // fixed shape, so it is serialised directly.
+      sink.write(
+        `${JSON.stringify({
+          level: 'http',
+          service,
+          msg: 'request',
+          traceId: line.traceId,
+          requestId: line.requestId,
+          method: line.method,
+          path: line.path,
+          status: line.status,
+          durationMs: Math.round(line.durationMs * 1000) / 1000,
+          aborted: line.aborted || undefined,
+          timestamp: new Date().toISOString(),
+        })}\n`,
+      );
+    },
     setLevel(next) {
+      current = next;
       base.level = next;
     },
-    level: () => base.level as LogLevel,
+    level: () => current,
   };
 }
