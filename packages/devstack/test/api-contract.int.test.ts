@@ -8,11 +8,14 @@ import { cacheDir, platformServices, repoRoot, stackInfo, tokenFor, type Service
  * The API contract, fuzzed: schemathesis generates requests from every service's served OpenAPI document and sends
  * them through the ingress with an admin token. Any 5xx, undocumented status, response or header that breaks its
  * schema, valid request refused, unsupported method answered other than 405, or missing token let through fails the
- * run, printing the curl command that reproduces each failure. Bounds: MERCATO_FUZZ_EXAMPLES per operation and
- * MERCATO_FUZZ_SECONDS per service. docs/testing.md explains how to run and read it.
+ * run, printing the curl command that reproduces each failure. docs/testing.md explains how to run and read it.
+ *
+ * Bounded by MERCATO_FUZZ_EXAMPLES cases per operation and phase, a fixed amount of work whatever the machine's speed.
+ * MERCATO_FUZZ_SECONDS turns that into a time budget per service instead: schemathesis then keeps fuzzing until it is
+ * spent (for deeper runs by hand).
  */
-const examples = Number(process.env['MERCATO_FUZZ_EXAMPLES'] ?? 40);
-const seconds = Number(process.env['MERCATO_FUZZ_SECONDS'] ?? 60);
+const examples = Number(process.env['MERCATO_FUZZ_EXAMPLES'] ?? 100);
+const seconds = process.env['MERCATO_FUZZ_SECONDS'] ? Number(process.env['MERCATO_FUZZ_SECONDS']) : undefined;
 const here = path.join(repoRoot, 'packages', 'devstack', 'test', 'api-contract');
 
 function schemathesisBinary(): string {
@@ -79,7 +82,7 @@ describe('the API contract, fuzzed through the ingress', () => {
           '--header', `Authorization: Bearer ${token}`,
           '--phases', 'examples,coverage,fuzzing',
           '--max-examples', String(examples),
-          '--max-time', String(seconds),
+          ...(seconds ? ['--max-time', String(seconds)] : []),
           '--workers', '2',
           '--request-timeout', '20',
           '--generation-database', 'none',
@@ -99,6 +102,7 @@ describe('the API contract, fuzzed through the ingress', () => {
       }
       expect(output).toMatch(/passed/i);
     },
-    (seconds + 90) * 1000,
+    // Hang protection only: a run of the default size takes well under a minute per service.
+    ((seconds ?? 0) + 600) * 1000,
   );
 });

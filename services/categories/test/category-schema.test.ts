@@ -42,6 +42,15 @@ describe('category input', () => {
     ]);
   });
 
+  it('when a name is as long as the document allows in characters outside the BMP, then it is accepted (code points count)', () => {
+    expect(newCategorySchema.safeParse({ name: '😀'.repeat(120), slug: 'x' }).success).toBe(true);
+    expect(newCategorySchema.safeParse({ name: '😀'.repeat(121), slug: 'x' }).success).toBe(false);
+  });
+
+  it('when a name is only a byte-order mark, then it is blank, as the documented pattern says too', () => {
+    expect(newCategorySchema.safeParse({ name: '\uFEFF', slug: 'x' }).success).toBe(false);
+  });
+
   it('when a change names no field, then it is refused with the fields one may send', () => {
     expect(issuesWhenParsing(() => parseInput(categoryChangesSchema, {}, 'body'))).toEqual([
       { path: 'body', message: 'send at least one of the fields name, slug, parentId, description' },

@@ -9,10 +9,20 @@ export const slugSchema = z
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single hyphens, e.g. "home-decoration"');
 
 const categoryId = z.uuid('must be a category id (UUID)');
-/** Surrounding spaces are dropped; a text of spaces only is refused (the document's pattern says so too). */
-const text = (max: number) => z.string().regex(/\S/, 'must not be blank').trim().max(max);
-const name = text(120);
-const description = z.string().trim().max(2000);
+/**
+ * Free text: surrounding spaces are dropped, and the length counts characters (code points), as JSON Schema's
+ * `maxLength` does, not UTF-16 units. The non-blank rule names U+FEFF besides `\s` because JavaScript counts it as a
+ * space and other regex dialects (the fuzzer's, Python's) do not; so the document's pattern and the route agree.
+ */
+const text = (max: number, options: { blank: boolean }) => {
+  const base = options.blank ? z.string() : z.string().regex(/[^\s\uFEFF]/, 'must not be blank');
+  return base
+    .trim()
+    .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
+    .meta({ maxLength: max });
+};
+const name = text(120, { blank: false });
+const description = text(2000, { blank: true });
 
 /**
  * How a path or query names a category: its id or its slug, in any case (ids and slugs are stored lower-case, and a
@@ -53,7 +63,7 @@ export const categoryPageLimits = (maxLimit: number): PageLimits => ({ defaultLi
 export function categoryQuerySchema(limits: PageLimits) {
   return z.strictObject({
     parent: categoryRefSchema.meta({ description: '`root` for the top level, or the id or slug of the parent' }).optional(),
-    q: text(100).meta({ description: 'Case-insensitive text in name or slug' }).optional(),
+    q: text(100, { blank: false }).meta({ description: 'Case-insensitive text in name or slug' }).optional(),
     ...pageQueryShape(limits),
   });
 }
