@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface StartOptions {
@@ -20,9 +20,36 @@ export interface ManagedProcess {
   tail(lines?: number): string;
 }
 
+/** How to (re)start one piece of the platform: the same command, ports and data every time. */
+export interface ProcessSpec {
+  name: string;
+  launch(): ManagedProcess;
+  /** Resolves once the process serves (health endpoint, open port, realm imported, …). */
+  waitReady(process: ManagedProcess): Promise<void>;
+}
+
+/** A piece the supervisor keeps running, like a Kubernetes container with `restartPolicy: Always`. */
+export interface SupervisedProcess {
+  readonly name: string;
+  /** The process now running (or the last one, while it is down). */
+  current(): ManagedProcess;
+  /** How many times it was restarted after a crash. */
+  restarts(): number;
+  /** Stops it on purpose: no restart until start(). */
+  stop(): Promise<void>;
+  /** Starts it again after stop(), same ports and data, and waits until it is ready. */
+  start(): Promise<void>;
+  /** SIGKILL, as a crash would: the supervisor notices and restarts it with back-off. */
+  kill(): void;
+}
+
+/** Back-off between restarts of a crashing process: 0.5 s, 1 s, 2 s, … up to 30 s; reset after a minute of running. */
+export const restartDelayMs = (consecutiveCrashes: number): number => Math.min(500 * 2 ** Math.max(0, consecutiveCrashes - 1), 30_000);
+const stableAfterMs = 60_000;
+
 /**
- * Starts children in their own process groups and stops them in reverse order, so a Ctrl-C never leaves an orphan
- * (Keycloak's kc.sh forks java; daprd and FerretDB are single processes).
+ * Starts children in their own process groups, restarts the ones that crash, and stops them in reverse order, so a
+ * Ctrl-C never leaves an orphan (Keycloak's kc.sh forks java; daprd and FerretDB are single processes).
  */
 export class Supervisor {
   private readonly running: ManagedProcess[] = [];
@@ -40,6 +67,7 @@ export class Supervisor {
     });
   };
   private stopping = false;
+  private readonly supervisorLog: string;
 
   /**
    * Owns SIGINT/SIGTERM/SIGHUP from the first moment, so a Ctrl-C during a slow start (Keycloak takes ~40 s) still
@@ -48,7 +76,10 @@ export class Supervisor {
   constructor(
     private readonly logDir: string,
     private readonly announce: (what: NodeJS.Signals | 'stopped') => void = () => undefined,
+    /** Restarts are reported here (npm start prints them); they are always written to logs/supervisor.log too. */
+    private readonly report: (message: string) => void = () => undefined,
   ) {
+    this.supervisorLog = path.join(logDir, 'supervisor.log');
     process.once('exit', this.onExit);
     for (const signal of signals) process.on(signal, this.onSignal);
   }
@@ -86,7 +117,10 @@ export class Supervisor {
       isRunning: () => running,
       exited,
       stop: async (graceMs = 10_000) => {
-        if (!running) return;
+        if (!running) {
+          this.forget(managed);
+          return;
+        }
         signalGroup(pid, 'SIGTERM');
         const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
         await exited;
@@ -97,7 +131,72 @@ export class Supervisor {
       tail: (lines = 30) => tailOf(logFile, lines),
     };
     this.running.push(managed);
+    void exited.then(() => {
+      // Whatever the leader left in its group (kc.sh's java) goes with it, so a restart finds its ports free.
+      signalGroup(pid, 'SIGKILL');
+    });
     return managed;
+  }
+
+  /**
+   * Starts a piece and keeps it running: when it exits without being asked to, it is started again after a back-off
+   * (logged, and reported), with the same spec — same ports, same data. Resolves once the first start is ready.
+   */
+  async supervise(spec: ProcessSpec): Promise<SupervisedProcess> {
+    let current = spec.launch();
+    let wanted = true;
+    let restarts = 0;
+    let consecutiveCrashes = 0;
+    let startedAt = Date.now();
+    let restartTimer: NodeJS.Timeout | undefined;
+
+    const watch = (process: ManagedProcess) => {
+      void process.exited.then((how) => {
+        if (!wanted || this.stopping || process !== current) return;
+        consecutiveCrashes = Date.now() - startedAt > stableAfterMs ? 1 : consecutiveCrashes + 1;
+        const delay = restartDelayMs(consecutiveCrashes);
+        this.log(`${spec.name} exited (${how}); restarting in ${(delay / 1000).toFixed(1)} s (restart ${restarts + 1})`);
+        restartTimer = setTimeout(() => {
+          restartTimer = undefined;
+          if (!wanted || this.stopping) return;
+          restarts++;
+          startedAt = Date.now();
+          const crashed = current;
+          current = spec.launch();
+          this.takeSlotOf(crashed, current);
+          watch(current);
+          spec.waitReady(current).then(
+            () => this.log(`${spec.name} is back (restart ${restarts})`),
+            (error: unknown) => this.log(`${spec.name} did not become ready after restart ${restarts}: ${firstLine(error)}`),
+          );
+        }, delay);
+        restartTimer.unref();
+      });
+    };
+    watch(current);
+    await spec.waitReady(current);
+
+    return {
+      name: spec.name,
+      current: () => current,
+      restarts: () => restarts,
+      stop: async () => {
+        wanted = false;
+        if (restartTimer) clearTimeout(restartTimer);
+        await current.stop();
+      },
+      start: async () => {
+        if (current.isRunning()) return;
+        if (restartTimer) clearTimeout(restartTimer);
+        wanted = true;
+        consecutiveCrashes = 0;
+        startedAt = Date.now();
+        current = spec.launch();
+        watch(current);
+        await spec.waitReady(current);
+      },
+      kill: () => signalGroup(current.pid, 'SIGKILL'),
+    };
   }
 
   /** Stops everything, last started first. */
@@ -106,6 +205,23 @@ export class Supervisor {
     for (const managed of [...this.running].reverse()) await managed.stop(graceMs);
     process.removeListener('exit', this.onExit);
     for (const signal of signals) process.removeListener(signal, this.onSignal);
+  }
+
+  private log(message: string) {
+    try {
+      appendFileSync(this.supervisorLog, `${new Date().toISOString()} ${message}\n`);
+    } catch {
+      // the run folder is gone (tests tearing down); the report below still says it
+    }
+    this.report(message);
+  }
+
+  /** A restarted process keeps its predecessor's place, so Ctrl-C still stops the platform in reverse start order. */
+  private takeSlotOf(crashed: ManagedProcess, fresh: ManagedProcess) {
+    this.forget(fresh);
+    const index = this.running.indexOf(crashed);
+    if (index >= 0) this.running.splice(index, 1, fresh);
+    else this.running.push(fresh);
   }
 
   private forget(managed: ManagedProcess) {
@@ -119,6 +235,8 @@ export class Supervisor {
 }
 
 const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0];
 
 function signalGroup(pid: number, signal: NodeJS.Signals) {
   if (pid <= 0) return;
