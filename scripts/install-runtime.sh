@@ -15,9 +15,11 @@ mkdir -p "$LOGS"
 
 step=0
 total=6
-say() { printf '\033[1m[runtime %s/%s]\033[0m %s\n' "$step" "$total" "$*"; }
+# Bold and red only on a terminal: piped into a log file (CI, `npm test > log`), the lines stay plain text.
+if [ -t 1 ]; then bold=$'\033[1m' red=$'\033[31m' plain=$'\033[0m'; else bold='' red='' plain=''; fi
+say() { printf '%s[runtime %s/%s]%s %s\n' "$bold" "$step" "$total" "$plain" "$*"; }
 next() { step=$((step + 1)); say "$@"; }
-fail() { printf '\033[31m[runtime] %s\033[0m\n' "$*" >&2; exit 1; }
+fail() { printf '%s[runtime] %s%s\n' "$red" "$*" "$plain" >&2; exit 1; }
 
 # Runs a long command with its output in a log file, printing a heartbeat so a first build never looks hung.
 run_logged() {
@@ -59,10 +61,12 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null;
 exec 9>"$CACHE/.install.lock"
 flock 9
 
-next "Debian packages: redis-server, nginx"
+next "Debian packages: redis-server, nginx with its Lua module"
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+# The ingress rewrites daprd's own errors into problem+json with a Lua response filter (packages/devstack/nginx/).
+[ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 if ((${#missing[@]})); then
   say "  installing ${missing[*]}"

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from './paths';
 
@@ -13,11 +14,16 @@ export function fillPlaceholders(text: string, values: Record<string, string>, s
 
 export interface DaprResources {
   resourcesDir: string;
-  configFile: string;
+  /** Rendered Configuration file for each name asked for (e.g. `config` → dapr/config.yaml). */
+  configFiles: Record<string, string>;
 }
 
-/** Renders components/*.yaml and dapr/resiliency.yaml into one resources folder, and dapr/config.yaml beside it. */
-export function renderDaprResources(outDir: string, values: Record<string, string>): DaprResources {
+/**
+ * Renders components/*.yaml and dapr/resiliency.yaml into one resources folder (components are scoped to apps inside
+ * their own YAML), and each Configuration a service names (dapr/<name>.yaml) beside it: a service may run with a
+ * Configuration of its own, e.g. an actor host's.
+ */
+export function renderDaprResources(outDir: string, values: Record<string, string>, configNames: readonly string[]): DaprResources {
   const resourcesDir = path.join(outDir, 'resources');
   mkdirSync(resourcesDir, { recursive: true });
   const sources = [
@@ -29,10 +35,15 @@ export function renderDaprResources(outDir: string, values: Record<string, strin
   for (const source of sources) {
     writeFileSync(path.join(resourcesDir, path.basename(source)), fillPlaceholders(readFileSync(source, 'utf8'), values, source));
   }
-  const configSource = path.join(repoRoot, 'dapr', 'config.yaml');
-  const configFile = path.join(outDir, 'config.yaml');
-  writeFileSync(configFile, fillPlaceholders(readFileSync(configSource, 'utf8'), values, configSource));
-  return { resourcesDir, configFile };
+  const configFiles: Record<string, string> = {};
+  for (const name of new Set(configNames)) {
+    const source = path.join(repoRoot, 'dapr', `${name}.yaml`);
+    if (!existsSync(source)) throw new Error(`No Dapr Configuration ${source}`);
+    const file = path.join(outDir, `${name}.yaml`);
+    writeFileSync(file, fillPlaceholders(readFileSync(source, 'utf8'), values, source));
+    configFiles[name] = file;
+  }
+  return { resourcesDir, configFiles };
 }
 
 export interface IngressRoute {
@@ -41,23 +52,77 @@ export interface IngressRoute {
   appId: string;
   /** The app's own path the prefix maps to, e.g. `/categories`. */
   appPath: string;
-  sidecarHttpPort: number;
+  /** HTTP ports of every replica's sidecar; the ingress spreads requests over them. */
+  sidecarHttpPorts: readonly number[];
+  /** The app id's DAPR_API_TOKEN (shared by its replicas' sidecars). */
   sidecarApiToken: string;
 }
 
+export interface IngressOptions {
+  /** A file served as-is at `/api/openapi.json` (the whole API in one document), when present. */
+  openApiFile?: string;
+  /** nginx worker processes; defaults to one per core. */
+  workers?: number;
+}
+
+/** Where the ingress's Lua filters live (see nginx/sidecar_errors.lua). */
+const luaDir = path.join(repoRoot, 'packages', 'devstack', 'nginx');
+const luaModules = ['/usr/lib/nginx/modules/ndk_http_module.so', '/usr/lib/nginx/modules/ngx_http_lua_module.so'];
+
+const problemJson = (status: number, type: string, title: string, detail: string) =>
+  JSON.stringify({ type: `https://mercato.dev/problems/${type}`, title, status, detail });
+
+/** nginx's own errors (it answers them before any app runs), as problem+json instead of its HTML pages. */
+const ingressProblems: Array<{ status: number; name: string; body: string; headers?: string }> = [
+  { status: 400, name: 'bad_request', body: problemJson(400, 'validation', 'The request is not valid', 'The request line or headers could not be read (control characters in the path are refused)') },
+  { status: 404, name: 'not_found', body: problemJson(404, 'not-found', 'Not found', 'No such resource') },
+  { status: 405, name: 'method_not_allowed', body: problemJson(405, 'method-not-allowed', 'Method not allowed', 'This resource is read-only'), headers: 'add_header Allow "GET, HEAD" always;' },
+  { status: 413, name: 'too_large', body: problemJson(413, 'payload-too-large', 'The request body is too large', 'The ingress accepts bodies up to 1 MB') },
+  { status: 414, name: 'uri_too_long', body: problemJson(414, 'uri-too-long', 'The URI is too long', 'Shorten the path or query') },
+  { status: 431, name: 'headers_too_large', body: problemJson(431, 'headers-too-large', 'Request headers too large', 'Send smaller headers') },
+  { status: 503, name: 'unavailable', body: problemJson(503, 'service-unavailable', 'The service is unavailable; try again shortly', 'No replica of the service is answering right now; retry after Retry-After seconds'), headers: 'add_header Retry-After 2 always;' },
+];
+
 /**
- * nginx in front of the sidecars: `/api/<service>/…` becomes a Dapr service invocation on that service's sidecar, which
- * runs the bearer check before its app sees anything. The sidecar's API token never leaves this config.
+ * nginx in front of the sidecars. `/api/<service>/…` becomes a Dapr service invocation on one of that service's
+ * sidecars — an upstream of every replica's daprd, kept alive — and each daprd calls its own app after the bearer
+ * check. `/api/<service>/admin/…` reaches the app's operator routes (`/admin/…`, admin role checked by the app).
+ * The sidecar API token never leaves this config.
  */
-export function renderNginxConfig(dir: string, listenPort: number, routes: readonly IngressRoute[]): string {
+export function renderNginxConfig(dir: string, listenPort: number, routes: readonly IngressRoute[], options: IngressOptions = {}): string {
   const temp = path.join(dir, 'tmp');
   mkdirSync(temp, { recursive: true });
   chmodSync(temp, 0o1777); // workers run as an unprivileged user when nginx starts as root
-  const locations = routes
+  const upstreamName = (appId: string) => `sidecars_${appId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const upstreams = routes
     .map(
       (r) => `
-    location = ${r.prefix} { proxy_pass http://127.0.0.1:${r.sidecarHttpPort}/v1.0/invoke/${r.appId}/method${r.appPath}$is_args$args; include ${dir}/proxy.conf; proxy_set_header dapr-api-token "${r.sidecarApiToken}"; }
-    location ${r.prefix}/ { proxy_pass http://127.0.0.1:${r.sidecarHttpPort}/v1.0/invoke/${r.appId}/method${r.appPath}/; include ${dir}/proxy.conf; proxy_set_header dapr-api-token "${r.sidecarApiToken}"; }`,
+  upstream ${upstreamName(r.appId)} {
+${r.sidecarHttpPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}
+    keepalive 64;
+    keepalive_requests 100000;
+    keepalive_timeout 60s;
+  }`,
+    )
+    .join('\n');
+  const proxy = (r: IngressRoute, forwardedPrefix: string) =>
+    `include ${dir}/proxy.conf; proxy_set_header dapr-api-token "${r.sidecarApiToken}"; proxy_set_header X-Forwarded-Prefix "${forwardedPrefix}";`;
+  const locations = routes
+    .map((r) => {
+      const target = `http://${upstreamName(r.appId)}/v1.0/invoke/${r.appId}/method`;
+      return `
+    location = ${r.prefix} { proxy_pass ${target}${r.appPath}$is_args$args; ${proxy(r, '/api')} }
+    location ${r.prefix}/ { proxy_pass ${target}${r.appPath}/; ${proxy(r, '/api')} }
+    location ${r.prefix}/admin/ { proxy_pass ${target}/admin/; ${proxy(r, r.prefix)} }`;
+    })
+    .join('\n');
+  const errorPages = ingressProblems
+    .map(
+      (p) => `    location @${p.name} {
+      default_type application/problem+json;
+      ${p.headers ?? ''}
+      return ${p.status} '${p.body}';
+    }`,
     )
     .join('\n');
   writeFileSync(
@@ -69,16 +134,27 @@ proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 proxy_set_header X-Forwarded-Proto $scheme;
 proxy_set_header X-Request-Id $request_id;
 proxy_read_timeout 30s;
+# A sidecar that cannot be reached, or whose app is down (daprd answers 500 then), is skipped for idempotent requests
+# and left out for fail_timeout; a POST is never sent twice.
+proxy_next_upstream error timeout http_500 http_502 http_504;
+proxy_next_upstream_tries 2;
+header_filter_by_lua_block { require('sidecar_errors').header() }
+body_filter_by_lua_block { require('sidecar_errors').body() }
 `,
   );
+  const workers = options.workers ?? Math.max(1, cpus().length);
   const config = `# Rendered by the devstack; edit packages/devstack/src/render.ts instead.
-worker_processes 1;
+${luaModules.map((m) => `load_module ${m};`).join('\n')}
+worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 512; }
+events { worker_connections 4096; }
 http {
-  access_log ${dir}/access.log;
+  lua_package_path '${luaDir}/?.lua;;';
+  # Which replica's sidecar served each request ($upstream_addr); buffered, so logging costs no write per request.
+  log_format upstreams '$time_iso8601 $request_method "$request_uri" $status $upstream_addr $upstream_status $request_time $request_id';
+  access_log ${dir}/access.log upstreams buffer=64k flush=1s;
   client_body_temp_path ${temp}/body;
   proxy_temp_path ${temp}/proxy;
   fastcgi_temp_path ${temp}/fastcgi;
@@ -87,22 +163,18 @@ http {
   client_max_body_size 1m;
   server_tokens off;
   default_type application/json;
+${upstreams}
   server {
-    listen 127.0.0.1:${listenPort};
-    # daprd's bearer check answers a bare "Unauthorized"; clients get the platform's problem+json instead.
-    proxy_intercept_errors on;
-    error_page 401 = @unauthenticated;
-    location @unauthenticated {
-      default_type application/problem+json;
-      add_header WWW-Authenticate 'Bearer realm="mercato"' always;
-      return 401 '{"type":"https://mercato.dev/problems/unauthenticated","title":"Authentication is required","status":401,"detail":"Send a valid access token from the mercato realm: Authorization: Bearer <token>"}';
-    }
+    listen 127.0.0.1:${listenPort} backlog=4096;
+    # daprd refuses (with a 500) a path holding percent-encoded control characters; refuse it here as the 400 it is.
+    if ($request_uri ~ "%(?:[01][0-9A-Fa-f]|7[Ff])") { return 400; }
+${ingressProblems.map((p) => `    error_page ${p.status} = @${p.name};`).join('\n')}
+    error_page 502 504 = @unavailable;
+${errorPages}
     location = /healthz { return 200 '{"status":"alive"}'; }
+${options.openApiFile ? `    location = /api/openapi.json { alias ${options.openApiFile}; }` : ''}
 ${locations}
-    location / {
-      default_type application/problem+json;
-      return 404 '{"type":"https://mercato.dev/problems/not-found","title":"Not found","status":404}';
-    }
+    location / { return 404; }
   }
 }
 `;

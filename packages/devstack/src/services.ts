@@ -7,6 +7,10 @@ export interface ServiceSpec {
   /** Public ingress prefix → the app's own base path. */
   ingress: { prefix: string; appPath: string };
   database: string;
+  /** How many copies run, each beside its own daprd; the ingress spreads requests over them. Default 1. */
+  replicas?: number;
+  /** The Dapr Configuration its sidecars run with: `dapr/<name>.yaml`. Default `config`. */
+  daprConfig?: string;
 }
 
 export const platformServices: readonly ServiceSpec[] = [
@@ -15,5 +19,11 @@ export const platformServices: readonly ServiceSpec[] = [
     main: 'services/categories/dist/main.js',
     ingress: { prefix: '/api/categories', appPath: '/categories' },
     database: 'categories',
+    replicas: 2,
   },
 ];
+
+export const replicasOf = (service: ServiceSpec): number => Math.max(1, service.replicas ?? 1);
+
+/** Process names: `categories-1` is the first replica's app, `daprd-categories-1` its sidecar. */
+export const replicaName = (appId: string, replica: number): string => `${appId}-${replica}`;

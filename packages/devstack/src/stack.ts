@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiAudience, importRealm, keycloakLaunch } from './keycloak';
+import { renderAggregateOpenApi } from './openapi-aggregate';
 import { repoRoot, runtimeBinaries, type RuntimeBinaries } from './paths';
 import { freePort } from './ports';
-import { Supervisor, type ManagedProcess } from './processes';
+import { Supervisor, type ProcessSpec, type SupervisedProcess } from './processes';
 import { renderDaprResources, renderNginxConfig, type IngressRoute } from './render';
-import { platformServices, type ServiceSpec } from './services';
+import { platformServices, replicaName, replicasOf, type ServiceSpec } from './services';
 import { httpOk, tcpOpen, waitUntil } from './wait';
 
 export interface StackOptions {
@@ -31,11 +32,13 @@ export interface StackOptions {
 
 export interface Sidecar {
   appId: string;
+  /** 1-based replica number within its app id. */
+  replica: number;
   httpPort: number;
   grpcPort: number;
-  /** Token a caller presents to this daprd's API. */
+  /** Token a caller presents to this daprd's API (shared by the app id's replicas). */
   apiToken: string;
-  /** Token this daprd presents to its app. */
+  /** Token this daprd presents to its app (shared by the app id's replicas). */
   appApiToken: string;
   /** The app's port; undefined for a sidecar without an app. */
   appPort: number | undefined;
@@ -46,19 +49,23 @@ export interface Stack {
   keycloakUrl: string;
   issuer: string;
   mongodbUri: string;
+  /** The first replica's sidecar of every app id (and of each extra sidecar). */
   sidecars: Record<string, Sidecar>;
+  /** Every replica's sidecar, by app id. */
+  replicas: Record<string, Sidecar[]>;
   runDir: string;
-  /** Stops one named piece (e.g. `ferretdb`), keeping its port and data. */
+  /** Names of every supervised process (`redis`, `categories-1`, `daprd-categories-1`, …). */
+  processNames(): string[];
+  pidOf(name: string): number | undefined;
+  /** How often the supervisor restarted it after a crash. */
+  restartsOf(name: string): number;
+  /** Stops one named piece on purpose (e.g. `ferretdb`), keeping its port and data; it stays down. */
   stopProcess(name: string): Promise<void>;
   /** Starts it again, same port and data, and waits until it is healthy. */
   startProcess(name: string): Promise<void>;
+  /** SIGKILLs it as a crash would; the supervisor restarts it with back-off. */
+  killProcess(name: string): void;
   stop(): Promise<void>;
-}
-
-interface Piece {
-  launch(): ManagedProcess;
-  waitReady(process: ManagedProcess): Promise<void>;
-  current?: ManagedProcess;
 }
 
 const token = () => randomBytes(24).toString('hex');
@@ -81,14 +88,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   mkdirSync(path.join(dirs.ferretdb, 'data'), { recursive: true });
 
-  const supervisor = new Supervisor(dirs.logs, (what) =>
-    progress(what === 'stopped' ? 'every process stopped' : `${what}: stopping every process`),
+  const supervisor = new Supervisor(
+    dirs.logs,
+    (what) => progress(what === 'stopped' ? 'every process stopped' : `${what}: stopping every process`),
+    (message) => progress(message),
   );
-  const pieces = new Map<string, Piece>();
-  const startPiece = async (name: string, piece: Piece) => {
-    pieces.set(name, piece);
-    piece.current = piece.launch();
-    await piece.waitReady(piece.current);
+  const pieces = new Map<string, SupervisedProcess>();
+  const startPiece = async (spec: ProcessSpec) => {
+    pieces.set(spec.name, await supervisor.supervise(spec));
+  };
+  const piece = (name: string) => {
+    const found = pieces.get(name);
+    if (!found) throw new Error(`no process named ${name}; known: ${[...pieces.keys()].join(', ')}`);
+    return found;
   };
 
   try {
@@ -115,169 +127,191 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
 
     progress(`starting Redis, FerretDB, Keycloak ${bin.versions.keycloak}, Dapr ${bin.versions.dapr} placement and scheduler`);
-    const infrastructure: Array<[string, Piece]> = [
-      [
-        'redis',
-        {
-          launch: () =>
-            supervisor.start('redis', bin.redisServer, [
-              '--bind', '127.0.0.1', '--port', String(port.redis), '--dir', dirs.redis,
-              '--save', options.persistent ? '60 1' : '', '--appendonly', options.persistent ? 'yes' : 'no',
-              '--protected-mode', 'yes', '--daemonize', 'no',
-            ]),
-          waitReady: (p) => waitUntil('redis', tcpOpen(port.redis), { timeoutMs: 15_000, process: p }),
+    const infrastructure: ProcessSpec[] = [
+      {
+        name: 'redis',
+        launch: () =>
+          supervisor.start('redis', bin.redisServer, [
+            '--bind', '127.0.0.1', '--port', String(port.redis), '--dir', dirs.redis,
+            '--save', options.persistent ? '60 1' : '', '--appendonly', options.persistent ? 'yes' : 'no',
+            '--protected-mode', 'yes', '--daemonize', 'no',
+          ]),
+        waitReady: (p) => waitUntil('redis', tcpOpen(port.redis), { timeoutMs: 15_000, process: p }),
+      },
+      {
+        name: 'ferretdb',
+        launch: () =>
+          supervisor.start('ferretdb', bin.ferretdb, [
+            ...(ferretdbPostgresqlUrl
+              ? ['--handler=postgresql', `--postgresql-url=${ferretdbPostgresqlUrl}`]
+              : ['--handler=sqlite', `--sqlite-url=file:${path.join(dirs.ferretdb, 'data')}/`]),
+            `--listen-addr=127.0.0.1:${port.ferretdb}`, `--debug-addr=127.0.0.1:${port.ferretdbDebug}`,
+            `--state-dir=${dirs.ferretdb}`, '--telemetry=disable', '--log-level=warn', '--log-format=json',
+          ]),
+        waitReady: (p) =>
+          waitUntil('ferretdb', httpOk(`http://127.0.0.1:${port.ferretdbDebug}/debug/livez`), { timeoutMs: 20_000, process: p }),
+      },
+      {
+        name: 'keycloak',
+        launch: () => supervisor.start('keycloak', path.join(bin.keycloakHome, 'bin', 'kc.sh'), keycloak.args, { env: keycloak.env }),
+        waitReady: async (p) => {
+          await waitUntil('keycloak', httpOk(keycloak.healthUrl), { timeoutMs: 240_000, intervalMs: 1000, process: p });
+          // After a restart with an in-memory database (tests) the realm is gone: importing again brings it back.
+          const outcome = await importRealm(`http://127.0.0.1:${port.keycloak}`);
+          progress(outcome === 'imported' ? 'realm "mercato" imported' : 'realm "mercato" already present');
         },
-      ],
-      [
-        'ferretdb',
-        {
-          launch: () =>
-            supervisor.start('ferretdb', bin.ferretdb, [
-              ...(ferretdbPostgresqlUrl
-                ? ['--handler=postgresql', `--postgresql-url=${ferretdbPostgresqlUrl}`]
-                : ['--handler=sqlite', `--sqlite-url=file:${path.join(dirs.ferretdb, 'data')}/`]),
-              `--listen-addr=127.0.0.1:${port.ferretdb}`, `--debug-addr=127.0.0.1:${port.ferretdbDebug}`,
-              `--state-dir=${dirs.ferretdb}`, '--telemetry=disable', '--log-level=warn', '--log-format=json',
-            ]),
-          waitReady: (p) =>
-            waitUntil('ferretdb', httpOk(`http://127.0.0.1:${port.ferretdbDebug}/debug/livez`), { timeoutMs: 20_000, process: p }),
-        },
-      ],
-      [
-        'keycloak',
-        {
-          launch: () => supervisor.start('keycloak', path.join(bin.keycloakHome, 'bin', 'kc.sh'), keycloak.args, { env: keycloak.env }),
-          waitReady: async (p) => {
-            await waitUntil('keycloak', httpOk(keycloak.healthUrl), { timeoutMs: 240_000, intervalMs: 1000, process: p });
-            const outcome = await importRealm(`http://127.0.0.1:${port.keycloak}`);
-            progress(outcome === 'imported' ? 'realm "mercato" imported' : 'realm "mercato" already present');
-          },
-        },
-      ],
-      [
-        'placement',
-        {
-          launch: () =>
-            supervisor.start('placement', bin.placement, [
-              `--port=${port.placement}`, '--listen-address=127.0.0.1', `--healthz-port=${port.placementHealth}`,
-              '--healthz-listen-address=127.0.0.1', `--initial-cluster=dapr-placement-0=127.0.0.1:${port.placementRaft}`,
-              '--enable-metrics=false', '--log-as-json',
-            ]),
-          waitReady: (p) =>
-            waitUntil('placement', httpOk(`http://127.0.0.1:${port.placementHealth}/healthz`), { timeoutMs: 30_000, process: p }),
-        },
-      ],
-      [
-        'scheduler',
-        {
-          launch: () =>
-            supervisor.start('scheduler', bin.scheduler, [
-              `--port=${port.scheduler}`, '--listen-address=127.0.0.1', `--healthz-port=${port.schedulerHealth}`,
-              '--healthz-listen-address=127.0.0.1', `--etcd-data-dir=${dirs.scheduler}`,
-              `--etcd-client-port=${port.schedulerEtcdClient}`, '--etcd-client-listen-address=127.0.0.1',
-              `--etcd-initial-cluster=dapr-scheduler-server-0=http://127.0.0.1:${port.schedulerEtcdPeer}`,
-              '--enable-metrics=false', '--log-as-json',
-            ]),
-          waitReady: (p) =>
-            waitUntil('scheduler', httpOk(`http://127.0.0.1:${port.schedulerHealth}/healthz`), { timeoutMs: 60_000, process: p }),
-        },
-      ],
+      },
+      {
+        name: 'placement',
+        launch: () =>
+          supervisor.start('placement', bin.placement, [
+            `--port=${port.placement}`, '--listen-address=127.0.0.1', `--healthz-port=${port.placementHealth}`,
+            '--healthz-listen-address=127.0.0.1', `--initial-cluster=dapr-placement-0=127.0.0.1:${port.placementRaft}`,
+            '--enable-metrics=false', '--log-as-json',
+          ]),
+        waitReady: (p) =>
+          waitUntil('placement', httpOk(`http://127.0.0.1:${port.placementHealth}/healthz`), { timeoutMs: 30_000, process: p }),
+      },
+      {
+        name: 'scheduler',
+        launch: () =>
+          supervisor.start('scheduler', bin.scheduler, [
+            `--port=${port.scheduler}`, '--listen-address=127.0.0.1', `--healthz-port=${port.schedulerHealth}`,
+            '--healthz-listen-address=127.0.0.1', `--etcd-data-dir=${dirs.scheduler}`,
+            `--etcd-client-port=${port.schedulerEtcdClient}`, '--etcd-client-listen-address=127.0.0.1',
+            `--etcd-initial-cluster=dapr-scheduler-server-0=http://127.0.0.1:${port.schedulerEtcdPeer}`,
+            '--enable-metrics=false', '--log-as-json',
+          ]),
+        waitReady: (p) =>
+          waitUntil('scheduler', httpOk(`http://127.0.0.1:${port.schedulerHealth}/healthz`), { timeoutMs: 60_000, process: p }),
+      },
     ];
-    await Promise.all(infrastructure.map(([name, piece]) => startPiece(name, piece)));
+    await Promise.all(infrastructure.map(startPiece));
     progress('infrastructure healthy');
 
-    const resources = renderDaprResources(dirs.dapr, {
-      REDIS_ADDRESS: `127.0.0.1:${port.redis}`,
-      OIDC_ISSUER: keycloak.issuer,
-      OIDC_AUDIENCE: apiAudience,
-      OIDC_JWKS_URL: `http://127.0.0.1:${port.keycloak}/realms/mercato/protocol/openid-connect/certs`,
-      NAME_RESOLUTION_DB: path.join(dirs.dapr, 'name-resolution.db'),
-    });
+    const resources = renderDaprResources(
+      dirs.dapr,
+      {
+        REDIS_ADDRESS: `127.0.0.1:${port.redis}`,
+        OIDC_ISSUER: keycloak.issuer,
+        OIDC_AUDIENCE: apiAudience,
+        OIDC_JWKS_URL: `http://127.0.0.1:${port.keycloak}/realms/mercato/protocol/openid-connect/certs`,
+        NAME_RESOLUTION_DB: path.join(dirs.dapr, 'name-resolution.db'),
+      },
+      [defaultDaprConfig, ...services.map((s) => s.daprConfig ?? defaultDaprConfig)],
+    );
     const mongodbUri = `mongodb://127.0.0.1:${port.ferretdb}/`;
 
-    const sidecars: Record<string, Sidecar> = {};
     const apps = [
-      ...services.map((s) => ({ appId: s.appId, service: s as ServiceSpec | undefined })),
-      ...(options.extraSidecars ?? []).map((appId) => ({ appId, service: undefined })),
+      ...services.map((s) => ({ appId: s.appId, service: s as ServiceSpec | undefined, replicas: replicasOf(s) })),
+      ...(options.extraSidecars ?? []).map((appId) => ({ appId, service: undefined, replicas: 1 })),
     ];
+    const replicas: Record<string, Sidecar[]> = {};
     for (const app of apps) {
-      sidecars[app.appId] = {
-        appId: app.appId,
-        httpPort: await freePort(),
-        grpcPort: await freePort(),
-        apiToken: token(),
-        appApiToken: token(),
-        appPort: app.service ? await freePort() : undefined,
+      // Replicas of one app id share its tokens, as the pods of one Deployment share its Secret.
+      const apiToken = token();
+      const appApiToken = token();
+      replicas[app.appId] = [];
+      for (let replica = 1; replica <= app.replicas; replica++) {
+        replicas[app.appId]!.push({
+          appId: app.appId,
+          replica,
+          httpPort: await freePort(),
+          grpcPort: await freePort(),
+          apiToken,
+          appApiToken,
+          appPort: app.service ? await freePort() : undefined,
+        });
+      }
+    }
+    const sidecars = Object.fromEntries(Object.entries(replicas).map(([appId, list]) => [appId, list[0]!]));
+
+    const describe = (a: (typeof apps)[number]) => (a.replicas > 1 ? `${a.appId} ×${a.replicas}` : a.appId);
+    progress(`starting ${apps.map(describe).join(', ')} with their sidecars`);
+    const replicaStarts = apps.flatMap((app) =>
+      replicas[app.appId]!.map(async (sidecar) => {
+        const name = app.service ? replicaName(app.appId, sidecar.replica) : app.appId;
+        const configFile = resources.configFiles[app.service?.daprConfig ?? defaultDaprConfig]!;
+        if (app.service) await startPiece(appProcess(name, app.service, sidecar));
+        await startPiece(sidecarProcess(`daprd-${name}`, sidecar, await freePort(), resources.resourcesDir, configFile));
+      }),
+    );
+
+    // Each replica: its app, then its daprd (which probes the app's port at start).
+    function appProcess(name: string, service: ServiceSpec, sidecar: Sidecar): ProcessSpec {
+      return {
+        name,
+        launch: () =>
+          supervisor.start(name, process.execPath, ['--enable-source-maps', path.join(repoRoot, service.main)], {
+            cwd: repoRoot,
+            env: {
+              ...process.env,
+              SERVICE_NAME: service.appId,
+              APP_HOST: '127.0.0.1',
+              APP_PORT: String(sidecar.appPort),
+              LOG_LEVEL: options.logLevel ?? 'info',
+              MONGODB_URI: mongodbUri,
+              MONGODB_DATABASE: service.database,
+              DAPR_HOST: '127.0.0.1',
+              DAPR_HTTP_PORT: String(sidecar.httpPort),
+              DAPR_GRPC_PORT: String(sidecar.grpcPort),
+              DAPR_API_TOKEN: sidecar.apiToken,
+              APP_API_TOKEN: sidecar.appApiToken,
+              // Throw-away platforms (tests, benchmarks) retry undelivered events quickly, so no test waits on a relay.
+              ...(options.persistent ? {} : { OUTBOX_RELAY_INTERVAL_MS: '500' }),
+            },
+          }),
+        waitReady: (p) => waitUntil(name, tcpOpen(sidecar.appPort!), { timeoutMs: 30_000, process: p }),
       };
     }
 
-    progress(`starting ${apps.map((a) => a.appId).join(', ')} with their sidecars`);
-    const appStarts = apps.map(async (app) => {
-      const sidecar = sidecars[app.appId]!;
-      const internalGrpc = await freePort();
-      const daprd: Piece = {
+    function sidecarProcess(name: string, sidecar: Sidecar, internalGrpc: number, resourcesDir: string, configFile: string): ProcessSpec {
+      return {
+        name,
         launch: () =>
-          supervisor.start(`daprd-${app.appId}`, bin.daprd, [
-            `--app-id=${app.appId}`,
+          supervisor.start(name, bin.daprd, [
+            `--app-id=${sidecar.appId}`,
             ...(sidecar.appPort ? [`--app-port=${sidecar.appPort}`, '--app-protocol=http', '--app-channel-address=127.0.0.1'] : []),
             '--dapr-listen-addresses=127.0.0.1',
             `--dapr-http-port=${sidecar.httpPort}`, `--dapr-grpc-port=${sidecar.grpcPort}`,
             `--dapr-internal-grpc-port=${internalGrpc}`, '--dapr-internal-grpc-listen-address=127.0.0.1',
             `--placement-host-address=127.0.0.1:${port.placement}`, `--scheduler-host-address=127.0.0.1:${port.scheduler}`,
-            `--resources-path=${resources.resourcesDir}`, `--config=${resources.configFile}`,
+            `--resources-path=${resourcesDir}`, `--config=${configFile}`,
             '--enable-metrics=false', '--log-as-json', `--log-level=${options.logLevel === 'debug' ? 'debug' : 'info'}`,
             '--dapr-graceful-shutdown-seconds=5',
           ], { env: { ...process.env, DAPR_API_TOKEN: sidecar.apiToken, APP_API_TOKEN: sidecar.appApiToken } }),
         waitReady: (p) =>
-          waitUntil(`daprd-${app.appId}`, httpOk(`http://127.0.0.1:${sidecar.httpPort}/v1.0/healthz/outbound`), { timeoutMs: 60_000, process: p }),
+          waitUntil(name, httpOk(`http://127.0.0.1:${sidecar.httpPort}/v1.0/healthz/outbound`), { timeoutMs: 60_000, process: p }),
       };
-      if (app.service) {
-        const service = app.service;
-        const appPiece: Piece = {
-          launch: () =>
-            supervisor.start(app.appId, process.execPath, ['--enable-source-maps', path.join(repoRoot, service.main)], {
-              cwd: repoRoot,
-              env: {
-                ...process.env,
-                SERVICE_NAME: app.appId,
-                APP_HOST: '127.0.0.1',
-                APP_PORT: String(sidecar.appPort),
-                LOG_LEVEL: options.logLevel ?? 'info',
-                MONGODB_URI: mongodbUri,
-                MONGODB_DATABASE: service.database,
-                DAPR_HOST: '127.0.0.1',
-                DAPR_HTTP_PORT: String(sidecar.httpPort),
-                DAPR_API_TOKEN: sidecar.apiToken,
-                APP_API_TOKEN: sidecar.appApiToken,
-              },
-            }),
-          waitReady: (p) => waitUntil(app.appId, tcpOpen(sidecar.appPort!), { timeoutMs: 30_000, process: p }),
-        };
-        await startPiece(app.appId, appPiece);
-      }
-      await startPiece(`daprd-${app.appId}`, daprd);
-    });
-    await Promise.all(appStarts);
+    }
+    await Promise.all(replicaStarts);
 
     const routes: IngressRoute[] = services.map((s) => ({
       prefix: s.ingress.prefix,
       appId: s.appId,
       appPath: s.ingress.appPath,
-      sidecarHttpPort: sidecars[s.appId]!.httpPort,
+      sidecarHttpPorts: replicas[s.appId]!.map((r) => r.httpPort),
       sidecarApiToken: sidecars[s.appId]!.apiToken,
     }));
-    const nginxConfig = renderNginxConfig(dirs.nginx, port.ingress, routes);
-    await startPiece('nginx', {
+    // The whole API in one document, served by the ingress itself at /api/openapi.json (no token needed to read it).
+    const openApiFile = path.join(dirs.nginx, 'openapi.json');
+    writeFileSync(openApiFile, JSON.stringify(renderAggregateOpenApi(services, `http://localhost:${port.ingress}`)));
+    const nginxConfig = renderNginxConfig(dirs.nginx, port.ingress, routes, { openApiFile });
+    await startPiece({
+      name: 'nginx',
       launch: () => supervisor.start('nginx', bin.nginx, ['-p', dirs.nginx, '-e', path.join(dirs.nginx, 'error.log'), '-c', nginxConfig]),
       waitReady: (p) => waitUntil('nginx', httpOk(`http://127.0.0.1:${port.ingress}/healthz`), { timeoutMs: 15_000, process: p }),
     });
 
     progress('waiting for every service to report ready');
     await Promise.all(
-      services.map((s) =>
-        waitUntil(`${s.appId} /readyz`, httpOk(`http://127.0.0.1:${sidecars[s.appId]!.appPort}/readyz`), {
-          timeoutMs: 60_000,
-          process: pieces.get(s.appId)!.current!,
+      services.flatMap((s) =>
+        replicas[s.appId]!.map((sidecar) => {
+          const name = replicaName(s.appId, sidecar.replica);
+          return waitUntil(`${name} /readyz`, httpOk(`http://127.0.0.1:${sidecar.appPort}/readyz`), {
+            timeoutMs: 60_000,
+            process: piece(name).current(),
+          });
         }),
       ),
     );
@@ -288,19 +322,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       issuer: keycloak.issuer,
       mongodbUri,
       sidecars,
+      replicas,
       runDir: options.runDir,
-      async stopProcess(name) {
-        const piece = pieces.get(name);
-        if (!piece?.current) throw new Error(`no process named ${name}`);
-        await piece.current.stop();
-      },
-      async startProcess(name) {
-        const piece = pieces.get(name);
-        if (!piece) throw new Error(`no process named ${name}`);
-        if (piece.current?.isRunning()) return;
-        piece.current = piece.launch();
-        await piece.waitReady(piece.current);
-      },
+      processNames: () => [...pieces.keys()],
+      pidOf: (name) => pieces.get(name)?.current().pid,
+      restartsOf: (name) => piece(name).restarts(),
+      stopProcess: (name) => piece(name).stop(),
+      startProcess: (name) => piece(name).start(),
+      killProcess: (name) => piece(name).kill(),
       stop: () => supervisor.stopAll(),
     };
   } catch (error) {
@@ -308,3 +337,5 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     throw error;
   }
 }
+
+const defaultDaprConfig = 'config';

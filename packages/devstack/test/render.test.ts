@@ -1,4 +1,7 @@
-import { fillPlaceholders } from '../src/render';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fillPlaceholders, renderNginxConfig } from '../src/render';
 
 describe('fillPlaceholders', () => {
   it('when every placeholder has a value, then all are filled', () => {
@@ -6,5 +9,39 @@ describe('fillPlaceholders', () => {
   });
   it('when a placeholder has no value, then rendering fails naming it and the file', () => {
     expect(() => fillPlaceholders('${MISSING}', {}, 'cache.yaml')).toThrow('cache.yaml: no value for ${MISSING}');
+  });
+});
+
+describe('the ingress config', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mercato-nginx-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const render = () =>
+    readFileSync(
+      renderNginxConfig(dir, 8080, [
+        { prefix: '/api/categories', appId: 'categories', appPath: '/categories', sidecarHttpPorts: [3501, 3502], sidecarApiToken: 't0ken' },
+      ], { workers: 2 }),
+      'utf8',
+    );
+
+  it('when a service has two replicas, then its upstream lists both sidecars and keeps connections alive', () => {
+    const config = render();
+    const upstream = /upstream sidecars_categories \{([^}]*)\}/.exec(config)?.[1] ?? '';
+    expect(upstream).toContain('server 127.0.0.1:3501');
+    expect(upstream).toContain('server 127.0.0.1:3502');
+    expect(upstream).toMatch(/keepalive \d+;/);
+    expect(config).toContain('worker_processes 2;');
+    expect(readFileSync(path.join(dir, 'proxy.conf'), 'utf8')).toContain('proxy_set_header Connection "";');
+  });
+
+  it('when rendered, then API, operator routes and nginx\'s own errors are all mapped', () => {
+    const config = render();
+    expect(config).toContain('location /api/categories/ { proxy_pass http://sidecars_categories/v1.0/invoke/categories/method/categories/;');
+    expect(config).toContain('location /api/categories/admin/ { proxy_pass http://sidecars_categories/v1.0/invoke/categories/method/admin/;');
+    for (const status of [400, 404, 405, 413]) expect(config).toMatch(new RegExp(`error_page ${status} = @`));
+    expect(config).toContain('error_page 502 504 = @unavailable;');
   });
 });

@@ -214,8 +214,8 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     expect((await create({ name: 'Kept', slug })).status).toBe(201);
     const readyz = `http://127.0.0.1:${stackInfo().sidecars['categories']!.appPort}/readyz`;
 
-    await controlProcess('categories', 'stop');
-    await controlProcess('categories', 'start');
+    await controlProcess('categories-1', 'stop');
+    await controlProcess('categories-1', 'start');
 
     const status = await eventually(() => fetch(readyz).then((r) => r.status).catch(() => 0), (s) => s === 200, 20_000);
     expect(status).toBe(200);

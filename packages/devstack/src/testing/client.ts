@@ -3,15 +3,18 @@ import { stackInfo } from './stack-info';
 
 export type DemoRole = (typeof demoUsers)[number]['role'];
 
-const tokens = new Map<string, Promise<string>>();
+const tokens = new Map<string, { token: Promise<string>; fetchedAt: number }>();
 
-/** A real access token for a demo user, from the running Keycloak (cached per test file). */
+/** Access tokens live 5 minutes (the realm's accessTokenLifespan); fetch a new one well before that. */
+const tokenReuseMs = 3 * 60_000;
+
+/** A real access token for a demo user, from the running Keycloak (reused within a test file while fresh). */
 export function tokenFor(role: DemoRole): Promise<string> {
-  let token = tokens.get(role);
-  if (!token) {
-    token = fetchToken(stackInfo().keycloakUrl, { username: role, password: role });
-    tokens.set(role, token);
-  }
+  const cached = tokens.get(role);
+  if (cached && Date.now() - cached.fetchedAt < tokenReuseMs) return cached.token;
+  const token = fetchToken(stackInfo().keycloakUrl, { username: role, password: role });
+  tokens.set(role, { token, fetchedAt: Date.now() });
+  token.catch(() => tokens.delete(role));
   return token;
 }
 
@@ -46,7 +49,8 @@ export async function api<T = unknown>(
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
-export async function controlProcess(name: string, action: 'stop' | 'start'): Promise<void> {
+/** Stops (on purpose), starts, or SIGKILLs (a crash: the supervisor restarts it) one process of the test platform. */
+export async function controlProcess(name: string, action: 'stop' | 'start' | 'kill'): Promise<void> {
   const response = await fetch(`${stackInfo().controlUrl}/processes/${name}/${action}`, { method: 'POST' });
   if (response.status !== 204) throw new Error(`could not ${action} ${name}: ${await response.text()}`);
 }
@@ -65,4 +69,11 @@ export async function eventually<T>(probe: () => Promise<T>, done: (value: T) =>
     value = await probe();
   }
   return value;
+}
+
+/** A supervised process's current pid and how often the supervisor restarted it. */
+export async function processState(name: string): Promise<{ pid: number | undefined; restarts: number }> {
+  const response = await fetch(`${stackInfo().controlUrl}/processes/${name}`);
+  if (!response.ok) throw new Error(`no process ${name}: ${await response.text()}`);
+  return (await response.json()) as { pid: number | undefined; restarts: number };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { freePort } from '../ports';
-import { startStack, type Stack } from '../stack';
+import { startStack, type Sidecar, type Stack } from '../stack';
 import { startEventProbe, type EventProbe } from './event-probe';
 import type { StackInfo } from './stack-info';
 
@@ -50,11 +50,15 @@ export default async function globalSetup(): Promise<void> {
     try {
       if (req.params.action === 'stop') await stack.stopProcess(req.params.name);
       else if (req.params.action === 'start') await stack.startProcess(req.params.name);
+      else if (req.params.action === 'kill') stack.killProcess(req.params.name);
       else throw new Error(`unknown action ${req.params.action}`);
       res.status(204).end();
     } catch (error) {
       res.status(500).json({ error: String(error) });
     }
+  });
+  control.get('/processes/:name', (req, res) => {
+    res.json({ name: req.params.name, pid: stack.pidOf(req.params.name), restarts: stack.restartsOf(req.params.name) });
   });
   control.get('/events', (_req, res) => {
     res.json(probe.received());
@@ -71,9 +75,8 @@ export default async function globalSetup(): Promise<void> {
     mongodbUri: stack.mongodbUri,
     controlUrl: `http://127.0.0.1:${controlPort}`,
     runDir: stack.runDir,
-    sidecars: Object.fromEntries(
-      Object.entries(stack.sidecars).map(([id, s]) => [id, { httpPort: s.httpPort, apiToken: s.apiToken, appPort: s.appPort ?? 0 }]),
-    ),
+    sidecars: Object.fromEntries(Object.entries(stack.sidecars).map(([id, s]) => [id, sidecarInfo(s)])),
+    replicas: Object.fromEntries(Object.entries(stack.replicas).map(([id, list]) => [id, list.map(sidecarInfo)])),
   };
   process.env['MERCATO_STACK'] = JSON.stringify(info);
   (globalThis as Record<string, unknown>)[key] = { stack, probe, control: server } satisfies Running;
@@ -92,6 +95,8 @@ export async function stopIntegrationStack(): Promise<void> {
     rmSync(running.stack.runDir, { recursive: true, force: true });
   }
 }
+
+const sidecarInfo = (s: Sidecar) => ({ httpPort: s.httpPort, apiToken: s.apiToken, appPort: s.appPort ?? 0, appApiToken: s.appApiToken });
 
 const runDirPrefix = 'mercato-it-';
 

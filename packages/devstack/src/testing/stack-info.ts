@@ -1,3 +1,10 @@
+export interface SidecarInfo {
+  httpPort: number;
+  apiToken: string;
+  appPort: number;
+  appApiToken: string;
+}
+
 /** What the test files know about the running platform (set by the global setup). */
 export interface StackInfo {
   ingressUrl: string;
@@ -6,7 +13,10 @@ export interface StackInfo {
   mongodbUri: string;
   controlUrl: string;
   runDir: string;
-  sidecars: Record<string, { httpPort: number; apiToken: string; appPort: number }>;
+  /** The first replica's sidecar of every app id. */
+  sidecars: Record<string, SidecarInfo>;
+  /** Every replica's sidecar, by app id; process names are `<appId>-<n>` and `daprd-<appId>-<n>`, n from 1. */
+  replicas: Record<string, SidecarInfo[]>;
 }
 
 export function stackInfo(): StackInfo {
