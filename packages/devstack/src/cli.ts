@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import path from 'node:path';
+import { claimDataDir } from './data-dir';
 import { demoUsers, testClient } from './keycloak';
 import { repoRoot } from './paths';
 import { tcpOpen } from './wait';
@@ -16,6 +17,10 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 async function up(): Promise<void> {
+  const runDir = process.env['MERCATO_DATA_DIR'] ?? path.join(repoRoot, '.data', 'dev');
+  const release = claimDataDir(runDir);
+  process.once('exit', release);
+  say(`data and logs in ${runDir}`);
   const ingressPort = Number(process.env['MERCATO_INGRESS_PORT'] ?? 8080);
   const keycloakPort = Number(process.env['MERCATO_KEYCLOAK_PORT'] ?? 8180);
   for (const [name, port] of [['MERCATO_INGRESS_PORT', ingressPort], ['MERCATO_KEYCLOAK_PORT', keycloakPort]] as const) {
@@ -23,8 +28,6 @@ async function up(): Promise<void> {
       throw new Error(`Port ${port} is already in use (is the platform already running?). Free it or set ${name}.`);
     }
   }
-  const runDir = process.env['MERCATO_DATA_DIR'] ?? path.join(repoRoot, '.data', 'dev');
-  say(`data and logs in ${runDir}`);
   const stack = await startStack({
     runDir,
     persistent: true,
@@ -39,11 +42,11 @@ async function up(): Promise<void> {
   const users = demoUsers.map((u) => `${u.username}/${u.password}`).join(', ');
   process.stdout.write(`
 Mercato is running.
-  Ingress (API)     ${stack.ingressUrl}/api/categories
+  Ingress (API)     ${stack.ingressUrl}/api/categories   (the whole API described at ${stack.ingressUrl}/api/openapi.json)
   Keycloak          ${stack.keycloakUrl}   (admin console: admin/admin; realm "mercato")
   Token issuer      ${stack.issuer}
   Demo logins       ${users}   (local use only)
-  Logs              ${path.join(runDir, 'logs')}
+  Logs              ${path.join(runDir, 'logs')}   (restarts of crashed processes: supervisor.log)
 
 Try it:
   TOKEN=$(curl -s -d grant_type=password -d client_id=${testClient.id} -d client_secret=${testClient.secret} \\
