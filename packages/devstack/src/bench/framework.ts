@@ -1,0 +1,142 @@
+import type { Stack } from '../stack';
+import type { ServiceSpec } from '../services';
+import { groupTicks, ticksPerSecond } from './cpu';
+import { median } from './stats';
+import { runWrk, type LoadResult } from './wrk';
+
+/** What every load run uses; each value can be set from the environment (see docs/runtime.md). */
+export interface BenchSettings {
+  seconds: number;
+  warmupSeconds: number;
+  runs: number;
+  connections: number;
+  threads: number;
+}
+
+export interface Target {
+  /** Shown in the table, e.g. "hello via nginx + daprd". */
+  name: string;
+  url: string;
+  /** Asked for before every run, so a token never expires in the middle of a benchmark. */
+  headers?: () => Promise<Record<string, string>>;
+}
+
+export interface MeasureOptions {
+  /** Defaults to the settings' connections. */
+  connections?: number;
+  /**
+   * CPU time per request of the stack's processes during the runs: maps a supervised process name
+   * (`daprd-categories-1`, `nginx`, …) to the label it is summed under, or undefined to leave it out.
+   */
+  cpuOf?: (processName: string) => string | undefined;
+}
+
+/** The median of `runs` load runs of one target: requests/s, p50 and p99 each the median of their own values. */
+export interface Measurement {
+  name: string;
+  connections: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Non-2xx/3xx responses and socket errors over all runs; a benchmark with any fails. */
+  errors: number;
+  runs: readonly LoadResult[];
+  /** Median CPU milliseconds per request, by label (only with `cpuOf`). */
+  cpuMsPerRequest: ReadonlyMap<string, number>;
+}
+
+export interface Check {
+  name: string;
+  pass: boolean;
+  /** The measured value against the target, e.g. "82% ≥ 75%". */
+  detail: string;
+}
+
+export interface BenchReport {
+  /** Printed as one table, each row with its share of the ceiling's requests/s. */
+  rows: readonly Measurement[];
+  /** Further lines under the table (CPU breakdowns, derived values). */
+  notes?: readonly string[];
+  /** Targets, printed as PASS/FAIL lines; a FAIL makes `npm run bench` exit non-zero. */
+  checks?: readonly Check[];
+}
+
+export interface BenchContext {
+  stack: Stack;
+  settings: BenchSettings;
+  /** Warm-up, then `settings.runs` wrk runs of the target; the median of them. */
+  measure(target: Target, options?: MeasureOptions): Promise<Measurement>;
+  /**
+   * The platform's ceiling: the hello-world app behind nginx + daprd, measured once per `npm run bench` and shared by
+   * every benchmark, so "x% of the ceiling" means the same in each.
+   */
+  ceiling(): Promise<Measurement>;
+  /** `authorization` (and nothing else) for a fresh token of a demo user. */
+  bearer(username?: string): Promise<Record<string, string>>;
+  progress(message: string): void;
+}
+
+/**
+ * One benchmark: a file under bench/benchmarks/ and one line in bench/registry.ts. It may add its own services to the
+ * stack (started only when it is selected) and gets the shared stack, the ceiling and the load runner.
+ */
+export interface Benchmark {
+  name: string;
+  /** One line for `npm run bench -- --list`. */
+  description: string;
+  services?: readonly ServiceSpec[];
+  run(context: BenchContext): Promise<BenchReport>;
+}
+
+/** Runs wrk `runs` times after a warm-up, with fresh headers each time, recording CPU per process when asked. */
+export async function measureTarget(
+  stack: Stack,
+  settings: BenchSettings,
+  workDir: string,
+  target: Target,
+  options: MeasureOptions = {},
+): Promise<Measurement> {
+  const connections = options.connections ?? settings.connections;
+  const load = async (seconds: number) =>
+    runWrk({ url: target.url, headers: await target.headers?.(), connections, seconds, threads: settings.threads }, workDir);
+  await load(settings.warmupSeconds);
+  const runs: LoadResult[] = [];
+  const cpuRuns = new Map<string, number[]>();
+  for (let i = 0; i < settings.runs; i++) {
+    const groups = options.cpuOf ? labelledGroups(stack, options.cpuOf) : new Map<number, string>();
+    const before = groupTicks(new Set(groups.keys()));
+    const result = await load(settings.seconds);
+    const after = groupTicks(new Set(groups.keys()));
+    runs.push(result);
+    const perLabel = new Map<string, number>();
+    for (const [pgid, label] of groups) {
+      const ticks = (after.get(pgid) ?? 0) - (before.get(pgid) ?? 0);
+      perLabel.set(label, (perLabel.get(label) ?? 0) + ticks);
+    }
+    for (const [label, ticks] of perLabel) {
+      const perRequest = result.requests > 0 ? ((ticks / ticksPerSecond) * 1000) / result.requests : Number.NaN;
+      cpuRuns.set(label, [...(cpuRuns.get(label) ?? []), perRequest]);
+    }
+  }
+  return {
+    name: target.name,
+    connections,
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    runs,
+    cpuMsPerRequest: new Map([...cpuRuns].map(([label, values]) => [label, median(values)])),
+  };
+}
+
+/** Process group id → label, for every supervised process the caller wants counted (looked up per run: restarts). */
+function labelledGroups(stack: Stack, cpuOf: (processName: string) => string | undefined): Map<number, string> {
+  const groups = new Map<number, string>();
+  for (const name of stack.processNames()) {
+    const label = cpuOf(name);
+    const pid = label ? stack.pidOf(name) : undefined;
+    if (label && pid && pid > 0) groups.set(pid, label);
+  }
+  return groups;
+}

@@ -1,0 +1,5 @@
+import type { Benchmark } from './framework';
+import { pathBenchmark } from './benchmarks/path';
+
+/** Every benchmark `npm run bench` knows, in the order they run; a new one is a file in benchmarks/ and a line here. */
+export const benchmarks: readonly Benchmark[] = [pathBenchmark];
