@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { readPrincipal, requireAppApiToken, requireRole } from './auth';
@@ -68,15 +68,21 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(options.routes);
 
-  app.use((req, res, next) => {
+  // No route took the request: 405 with Allow when the path is served for other methods, else 404.
+  const unrouted = (req: Request, res: Response): AppError => {
     const allowed = allowedMethods([app.router], req.path);
-    if (allowed.length > 0) {
-      res.setHeader('allow', allowed.join(', '));
-      next(new AppError('method-not-allowed', { detail: `${req.method} is not served on this path; use ${allowed.join(', ')}` }));
-      return;
-    }
-    next(new AppError('not-found', { detail: `No route for ${req.method} ${req.path}` }));
+    if (allowed.length === 0) return new AppError('not-found', { detail: `No route for ${req.method} ${req.path}` });
+    res.setHeader('allow', allowed.join(', '));
+    return new AppError('method-not-allowed', { detail: `${req.method} is not served on this path; use ${allowed.join(', ')}` });
+  };
+  app.use((req, res, next) => {
+    next(unrouted(req, res));
   });
+  // A body refused before routing (415, 413, malformed JSON) matters only where a route takes the method.
+  app.use(((error, req, res, next) => {
+    const bodyProblem = error instanceof AppError ? error.status === 415 : ['entity.too.large', 'entity.parse.failed'].includes((error as BodyParserError)?.type ?? '');
+    next(bodyProblem && !allowedMethods([app.router], req.path).includes(req.method) ? unrouted(req, res) : error);
+  }) as ErrorRequestHandler);
   app.use(errorHandler(logger));
   return app;
 }

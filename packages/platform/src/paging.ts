@@ -88,7 +88,7 @@ export function pageQueryShape(limits: PageLimits) {
   return {
     cursor: z
       .string()
-      .max(1024)
+      .max(512)
       .meta({ format: pageCursorFormat, description: 'Opaque: the `nextCursor` of the previous page. Omit it (or send it empty) for the first page.' })
       .optional(),
     limit: z.coerce

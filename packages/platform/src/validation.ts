@@ -32,3 +32,10 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, part:
   }
   return result.data;
 }
+
+/**
+ * Text that travels in a URL (path or query) must not hold C0 control characters or DEL: the sidecar refuses such a
+ * URL even percent-encoded, so the ingress answers 400 before the app runs. Query and path schemas use this pattern,
+ * so their documents say so too.
+ */
+export const noControlCharacters = /^[^\x00-\x1f\x7f]*$/;

@@ -77,3 +77,19 @@ describe('a method the path does not serve', () => {
     expect((await call('get', '/things/1/extra')).status).toBe(404);
   });
 });
+
+describe('a body sent with a method the path does not serve', () => {
+  it('when PUT carries a body that is not JSON, then 405 (the method), not 415 (the body)', async () => {
+    const response = await call('put', '/things/1').set('content-type', 'text/plain').send('x');
+    expect(response.status).toBe(405);
+    expect(response.headers['allow']).toBe('DELETE, GET, HEAD');
+  });
+
+  it('when a served method carries a body that is not JSON, then it stays 415', async () => {
+    expect((await call('post', '/things').set('content-type', 'text/plain').send('x')).status).toBe(415);
+  });
+
+  it('when malformed JSON is sent to a path nobody serves, then 404', async () => {
+    expect((await call('post', '/nowhere').set('content-type', 'application/json').send('{')).status).toBe(404);
+  });
+});

@@ -1,4 +1,4 @@
-import { pageQueryShape, pageSchema, type PageLimits } from '@mercato/platform';
+import { noControlCharacters, pageQueryShape, pageSchema, type PageLimits } from '@mercato/platform';
 import { z } from 'zod';
 
 /** Lower-case words joined by single hyphens: stable in URLs and unique across the whole tree. */
@@ -14,8 +14,9 @@ const categoryId = z.uuid('must be a category id (UUID)');
  * `maxLength` does, not UTF-16 units. The non-blank rule names U+FEFF besides `\s` because JavaScript counts it as a
  * space and other regex dialects (the fuzzer's, Python's) do not; so the document's pattern and the route agree.
  */
-const text = (max: number, options: { blank: boolean }) => {
-  const base = options.blank ? z.string() : z.string().regex(/[^\s\uFEFF]/, 'must not be blank');
+const text = (max: number, options: { blank: boolean; inUrl?: boolean }) => {
+  const string = options.inUrl ? z.string().regex(noControlCharacters, 'must not contain control characters') : z.string();
+  const base = options.blank ? string : string.regex(/[^\s\uFEFF]/, 'must not be blank');
   return base
     .trim()
     .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
@@ -63,7 +64,7 @@ export const categoryPageLimits = (maxLimit: number): PageLimits => ({ defaultLi
 export function categoryQuerySchema(limits: PageLimits) {
   return z.strictObject({
     parent: categoryRefSchema.meta({ description: '`root` for the top level, or the id or slug of the parent' }).optional(),
-    q: text(100, { blank: false }).meta({ description: 'Case-insensitive text in name or slug' }).optional(),
+    q: text(100, { blank: false, inUrl: true }).meta({ description: 'Case-insensitive text in name or slug' }).optional(),
     ...pageQueryShape(limits),
   });
 }
