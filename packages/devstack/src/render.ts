@@ -74,9 +74,14 @@ const problemJson = (status: number, type: string, title: string, detail: string
 
 /** nginx's own errors (it answers them before any app runs), as problem+json instead of its HTML pages. */
 const ingressProblems: Array<{ status: number; name: string; body: string; headers?: string }> = [
-  { status: 400, name: 'bad_request', body: problemJson(400, 'validation', 'The request is not valid', 'The request line or headers could not be read (control characters in the path are refused)') },
+  { status: 400, name: 'bad_request', body: problemJson(400, 'validation', 'The request is not valid', 'The request line or headers could not be read (control characters in the path or query are refused)') },
   { status: 404, name: 'not_found', body: problemJson(404, 'not-found', 'Not found', 'No such resource') },
-  { status: 405, name: 'method_not_allowed', body: problemJson(405, 'method-not-allowed', 'Method not allowed', 'This resource is read-only'), headers: 'add_header Allow "GET, HEAD" always;' },
+  {
+    status: 405,
+    name: 'method_not_allowed',
+    body: problemJson(405, 'method-not-allowed', 'The method is not allowed on this path', '$request_method is not served here; see Allow'),
+    headers: 'add_header Allow $ingress_allow always;',
+  },
   { status: 413, name: 'too_large', body: problemJson(413, 'payload-too-large', 'The request body is too large', 'The ingress accepts bodies up to 1 MB') },
   { status: 414, name: 'uri_too_long', body: problemJson(414, 'uri-too-long', 'The URI is too long', 'Shorten the path or query') },
   { status: 431, name: 'headers_too_large', body: problemJson(431, 'headers-too-large', 'Request headers too large', 'Send smaller headers') },
@@ -153,6 +158,11 @@ events { worker_connections 4096; }
 http {
   lua_package_path '${luaDir}/?.lua;;';
   # Which replica's sidecar served each request ($upstream_addr); buffered, so logging costs no write per request.
+  # The Allow header of the ingress's own 405s: its one file is read-only; elsewhere, the methods the API uses at all.
+  map $uri $ingress_allow {
+    /api/openapi.json "GET, HEAD";
+    default "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+  }
   log_format upstreams '$time_iso8601 $request_method "$request_uri" $status $upstream_addr $upstream_status $request_time $request_id';
   access_log ${dir}/access.log upstreams buffer=64k flush=1s;
   client_body_temp_path ${temp}/body;
@@ -166,8 +176,11 @@ http {
 ${upstreams}
   server {
     listen 127.0.0.1:${listenPort} backlog=4096;
-    # daprd refuses (with a 500) a path holding percent-encoded control characters; refuse it here as the 400 it is.
+    # daprd refuses (with a 500) a URL holding control characters, even percent-encoded; refuse it here as the 400 it
+    # is. The services' documents say the same (no control characters in path or query parameters).
     if ($request_uri ~ "%(?:[01][0-9A-Fa-f]|7[Ff])") { return 400; }
+    # daprd forwards only the standard methods (it would turn an unknown one into a POST): refuse the rest here.
+    if ($request_method !~ "^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$") { return 405; }
 ${ingressProblems.map((p) => `    error_page ${p.status} = @${p.name};`).join('\n')}
     error_page 502 504 = @unavailable;
 ${errorPages}

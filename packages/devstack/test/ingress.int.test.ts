@@ -23,6 +23,8 @@ async function upstreamsServing(marker: string): Promise<Set<string>> {
 
 const sidecarAddresses = () => stackInfo().replicas['categories']!.map((r) => `127.0.0.1:${r.httpPort}`);
 
+const readyz = (appPort: number) => fetch(`http://127.0.0.1:${appPort}/readyz`).then((r) => r.status).catch(() => 0);
+
 /** daprd's own error shape, or an internal address: neither may ever reach a client. */
 const leaksInternals = (body: unknown) => /ERR_[A-Z_]+|errorCode|dial tcp|127\.0\.0\.1/.test(JSON.stringify(body));
 
@@ -55,8 +57,7 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     const after = await eventually(() => processState('categories-1'), (state) => state.restarts > before.restarts);
     expect(after.restarts).toBe(before.restarts + 1);
     expect(after.pid).not.toBe(before.pid);
-    const appPort = stackInfo().replicas['categories']![0]!.appPort;
-    const ready = await eventually(() => fetch(`http://127.0.0.1:${appPort}/readyz`).then((r) => r.status).catch(() => 0), (s) => s === 200, 30_000);
+    const ready = await eventually(() => readyz(stackInfo().replicas['categories']![0]!.appPort), (s) => s === 200, 30_000);
     expect(ready).toBe(200);
   });
 
@@ -91,9 +92,13 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
       await controlProcess('categories-1', 'start');
       await controlProcess('categories-2', 'start');
     }
+    // Both replicas ready again before the next test: a replica that is still starting answers 503 itself.
+    for (const replica of stackInfo().replicas['categories']!) {
+      const ready = await eventually(() => readyz(replica.appPort), (status) => status === 200, 30_000);
+      expect(ready).toBe(200);
+    }
     const viewer = await tokenFor('viewer');
-    const back = await eventually(() => api('GET', '/api/categories', { token: viewer }).then((r) => r.status), (s) => s === 200, 30_000);
-    expect(back).toBe(200);
+    expect((await api('GET', '/api/categories', { token: viewer })).status).toBe(200);
   });
 
   it("when the app answers a problem, then it passes through untouched with the app's own type and traceId", async () => {
@@ -103,9 +108,21 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     expect(response.body.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('when the path holds control characters, then 400 problem+json from the ingress, not a 500', async () => {
-    const response = await api<Problem>('GET', '/api/categories/%10h%0F%C2%9B', { token: await tokenFor('admin') });
-    expect(response.status).toBe(400);
+  it('when the path or query holds control characters, then 400 problem+json from the ingress, not a 500', async () => {
+    for (const path of ['/api/categories/%10h%0F%C2%9B', '/api/categories?q=a%15b']) {
+      const response = await api<Problem>('GET', path, { token: await tokenFor('admin') });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    }
+  });
+
+  it('when a method is not one the API uses, then 405 problem+json with Allow, never forwarded as a POST', async () => {
+    const response = await fetch(`${stackInfo().ingressUrl}/api/categories`, {
+      method: 'QUERY',
+      headers: { authorization: `Bearer ${await tokenFor('admin')}` },
+    });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toContain('GET');
     expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 
