@@ -14,7 +14,7 @@ import { cacheDir, platformServices, repoRoot, stackInfo, tokenFor, type Service
  * MERCATO_FUZZ_SECONDS turns that into a time budget per service instead: schemathesis then keeps fuzzing until it is
  * spent (for deeper runs by hand).
  */
-const examples = Number(process.env['MERCATO_FUZZ_EXAMPLES'] ?? 100);
+const examples = Number(process.env['MERCATO_FUZZ_EXAMPLES'] ?? 60);
 const seconds = process.env['MERCATO_FUZZ_SECONDS'] ? Number(process.env['MERCATO_FUZZ_SECONDS']) : undefined;
 const here = path.join(repoRoot, 'packages', 'devstack', 'test', 'api-contract');
 
@@ -45,6 +45,16 @@ async function issuedCursors(base: string, document: OpenApi, token: string): Pr
     if (page.body.nextCursor) cursors.push(page.body.nextCursor);
   }
   return cursors;
+}
+
+/**
+ * The part of schemathesis's output a reader needs: each failure with its "Reproduce with: curl …" (the token shows as
+ * [Filtered]) and the summary. A tool error's traceback can be huge, so its middle is cut.
+ */
+function reportOf(output: string): string {
+  const start = output.search(/={5,} (FAILURES|ERRORS) ={5,}/);
+  const report = start >= 0 ? output.slice(start) : output;
+  return report.length <= 30_000 ? report : `${report.slice(0, 15_000)}\n[… ${report.length - 30_000} characters cut …]\n${report.slice(-15_000)}`;
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
@@ -83,7 +93,9 @@ describe('the API contract, fuzzed through the ingress', () => {
           '--phases', 'examples,coverage,fuzzing',
           '--max-examples', String(examples),
           ...(seconds ? ['--max-time', String(seconds)] : []),
-          '--workers', '2',
+          // One worker: Python 3.11's parser is not thread-safe, and Hypothesis parses source while generating
+          // ("SystemError: AST constructor recursion depth mismatch" with two).
+          '--workers', '1',
           '--request-timeout', '20',
           '--generation-database', 'none',
           '--no-color',
@@ -97,8 +109,7 @@ describe('the API contract, fuzzed through the ingress', () => {
         },
       );
       if (code !== 0) {
-        // The report ends with each failure and "Reproduce with: curl …" (the token is shown as [Filtered]).
-        throw new Error(`schemathesis found contract failures in ${appId} (exit ${code}):\n${output.slice(-20_000)}`);
+        throw new Error(`schemathesis found contract failures in ${appId} (exit ${code}):\n${reportOf(output)}`);
       }
       expect(output).toMatch(/passed/i);
     },
