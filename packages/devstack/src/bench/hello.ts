@@ -1,4 +1,4 @@
-import type { ServiceSpec } from '../services';
+import { replicaName, type ServiceSpec } from '../services';
 import type { Stack } from '../stack';
 import type { Target } from './framework';
 
@@ -20,3 +20,11 @@ export const ceilingTarget = (stack: Stack, headers: () => Promise<Record<string
   url: `${stack.ingressUrl}${helloSpec.ingress.prefix}`,
   headers,
 });
+
+/** The processes a ceiling request passes through, for its CPU breakdown. */
+export const ceilingProcesses = (name: string): string | undefined => {
+  if (name === `daprd-${replicaName(helloSpec.appId, 1)}`) return 'daprd';
+  if (name === replicaName(helloSpec.appId, 1)) return 'hello app';
+  if (name === 'nginx') return 'nginx';
+  return undefined;
+};

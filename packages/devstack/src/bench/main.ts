@@ -6,7 +6,7 @@ import { fetchToken } from '../keycloak';
 import { platformServices, type ServiceSpec } from '../services';
 import { startStack, type Stack } from '../stack';
 import { measureTarget, type BenchContext, type BenchSettings, type Benchmark, type Measurement } from './framework';
-import { ceilingTarget, helloSpec } from './hello';
+import { ceilingProcesses, ceilingTarget, helloSpec } from './hello';
 import { benchmarks } from './registry';
 import { formatReport } from './report';
 
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
       stack: running,
       settings,
       measure: (target, options) => measureTarget(running, settings, workDir, target, options),
-      ceiling: () => (ceiling ??= measureTarget(running, settings, workDir, ceilingTarget(running, () => bearer()))),
+      ceiling: () => (ceiling ??= measureTarget(running, settings, workDir, ceilingTarget(running, () => bearer()), { cpuOf: ceilingProcesses })),
       bearer,
       progress: (m) => say(`  ${m}`),
     };

@@ -80,6 +80,7 @@ export const pathBenchmark: Benchmark = {
       rows: [bare, daprd, ceiling, noDatabase, bySlug, bareOne, daprdOne],
       notes: [
         `bare hello / ceiling: ${(bare.requestsPerSecond / ceiling.requestsPerSecond).toFixed(1)}×; hello via daprd / ceiling: ${(daprd.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2)}×`,
+        `CPU per ceiling request: ${cpuLine(ceiling)}`,
         `CPU per read-by-slug request: ${cpuLine(bySlug)}`,
       ],
       checks,
