@@ -68,6 +68,19 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
+describe('the whole API document', () => {
+  it('when read from the ingress, then it holds every service\'s paths under its prefix and names the ingress as server', async () => {
+    const { ingressUrl } = stackInfo();
+    const response = await fetch(`${ingressUrl}/api/openapi.json`, { signal: AbortSignal.timeout(30_000) });
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as OpenApi;
+    for (const service of platformServices) {
+      expect(Object.keys(document.paths).filter((p) => p.startsWith(`${service.ingress.prefix}`)).length).toBeGreaterThan(0);
+    }
+    expect(new URL(document.servers![0]!.url).port).toBe(new URL(ingressUrl).port);
+  });
+});
+
 describe('the API contract, fuzzed through the ingress', () => {
   const workDir = mkdtempSync(path.join(tmpdir(), 'mercato-fuzz-'));
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
