@@ -73,6 +73,19 @@ export const bootstrapAdmin = { username: 'admin', password: 'admin' };
  * in the admin console between runs.
  */
 export async function importRealm(keycloakUrl: string): Promise<'imported' | 'exists'> {
+  const adminToken = await adminLogin(keycloakUrl);
+  const response = await fetch(`${keycloakUrl}/admin/realms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: readFileSync(realmFile, 'utf8'),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (response.status === 201) return 'imported';
+  if (response.status === 409) return 'exists';
+  throw new Error(`Realm import failed (${response.status}): ${await response.text()}`);
+}
+
+async function adminLogin(keycloakUrl: string): Promise<string> {
   const tokenResponse = await fetch(`${keycloakUrl}/realms/master/protocol/openid-connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -86,15 +99,62 @@ export async function importRealm(keycloakUrl: string): Promise<'imported' | 'ex
   });
   const { access_token: adminToken } = (await tokenResponse.json()) as { access_token?: string };
   if (!adminToken) throw new Error(`Keycloak admin login failed (${tokenResponse.status})`);
-  const response = await fetch(`${keycloakUrl}/admin/realms`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-    body: readFileSync(realmFile, 'utf8'),
-    signal: AbortSignal.timeout(60_000),
-  });
-  if (response.status === 201) return 'imported';
-  if (response.status === 409) return 'exists';
-  throw new Error(`Realm import failed (${response.status}): ${await response.text()}`);
+  return adminToken;
+}
+
+/** Every service's own confidential client (client credentials, realm role `service`): `service-<appId>`. */
+export const serviceClientId = (appId: string): string => `service-${appId}`;
+
+export interface ServiceClient {
+  clientId: string;
+  secret: string;
+}
+
+/**
+ * Gives every service client the secret generated for this start, so a realm kept from an earlier run keeps no old
+ * secret, and nothing usable is committed. A client missing from a kept realm (a service added since) is created the
+ * way the realm file declares the others: confidential, client credentials only, audience `mercato-api`, role `service`.
+ */
+export async function setServiceClientSecrets(keycloakUrl: string, clients: readonly ServiceClient[]): Promise<void> {
+  const adminToken = await adminLogin(keycloakUrl);
+  const admin = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    const init: RequestInit = {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(15_000),
+    };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const response = await fetch(`${keycloakUrl}/admin/realms/${realmName}${path}`, init);
+    if (!response.ok && !(method === 'GET' && response.status === 404)) {
+      throw new Error(`Keycloak admin ${method} ${path} failed (${response.status}): ${await response.text()}`);
+    }
+    return response;
+  };
+  if ((await admin('GET', '/roles/service')).status === 404) {
+    await admin('POST', '/roles', { name: 'service', description: "Held by the platform's own services (client credentials)" });
+  }
+  const role = (await (await admin('GET', '/roles/service')).json()) as { id: string; name: string };
+  for (const client of clients) {
+    const find = async () => ((await (await admin('GET', `/clients?clientId=${encodeURIComponent(client.clientId)}`)).json()) as Array<Record<string, unknown>>)[0];
+    let found = await find();
+    if (!found) {
+      await admin('POST', '/clients', serviceClientTemplate(client.clientId));
+      found = await find();
+      if (!found) throw new Error(`Keycloak did not create the client ${client.clientId}`);
+    }
+    const id = String(found['id']);
+    await admin('PUT', `/clients/${id}`, { ...found, secret: client.secret });
+    const account = (await (await admin('GET', `/clients/${id}/service-account-user`)).json()) as { id: string };
+    await admin('POST', `/users/${account.id}/role-mappings/realm`, [role]);
+  }
+}
+
+/** The realm file's declaration of a service client, for one a kept realm does not have yet. */
+function serviceClientTemplate(clientId: string): Record<string, unknown> {
+  const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as { clients: Array<Record<string, unknown>> };
+  const template = realm.clients.find((c) => typeof c['clientId'] === 'string' && c['clientId'].startsWith('service-'));
+  if (!template) throw new Error(`${realmFile} declares no service client to copy`);
+  return { ...template, clientId, name: `The ${clientId.replace(/^service-/, '')} service's own identity` };
 }
 
 /** A token from Keycloak's token endpoint (password grant for a demo user, or client credentials). */
@@ -120,6 +180,21 @@ export async function fetchToken(
   const json = (await response.json()) as { access_token?: string; error_description?: string; error?: string };
   if (!response.ok || !json.access_token) {
     throw new Error(`Keycloak token request failed (${response.status}): ${json.error_description ?? json.error ?? 'no token'}`);
+  }
+  return json.access_token;
+}
+
+/** A client-credentials token of one service client, as that service would obtain it. */
+export async function fetchServiceToken(keycloakUrl: string, client: ServiceClient): Promise<string> {
+  const response = await fetch(`${keycloakUrl}/realms/${realmName}/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = (await response.json()) as { access_token?: string; error_description?: string; error?: string };
+  if (!response.ok || !json.access_token) {
+    throw new Error(`Keycloak refused ${client.clientId} (${response.status}): ${json.error_description ?? json.error ?? 'no token'}`);
   }
   return json.access_token;
 }

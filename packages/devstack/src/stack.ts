@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiAudience, importRealm, keycloakLaunch } from './keycloak';
+import { apiAudience, importRealm, keycloakLaunch, serviceClientId, setServiceClientSecrets, type ServiceClient } from './keycloak';
 import { renderAggregateOpenApi } from './openapi-aggregate';
 import { repoRoot, runtimeBinaries, type RuntimeBinaries } from './paths';
 import { freePort } from './ports';
@@ -53,6 +53,8 @@ export interface Stack {
   sidecars: Record<string, Sidecar>;
   /** Every replica's sidecar, by app id. */
   replicas: Record<string, Sidecar[]>;
+  /** Each service's own Keycloak client (client credentials), by app id; the secret is new on every start. */
+  serviceClients: Record<string, ServiceClient>;
   runDir: string;
   /** Names of every supervised process (`redis`, `categories-1`, `daprd-categories-1`, …). */
   processNames(): string[];
@@ -119,6 +121,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       schedulerEtcdPeer: await freePort(),
       ingress: options.ingressPort ?? (await freePort()),
     };
+    // One secret per service and start: set in Keycloak below, so a kept realm never keeps an old one.
+    const serviceClients: Record<string, ServiceClient> = Object.fromEntries(
+      services.map((s) => [s.appId, { clientId: serviceClientId(s.appId), secret: token() }]),
+    );
     const keycloak = keycloakLaunch({
       dataDir: dirs.keycloak,
       httpPort: port.keycloak,
@@ -159,6 +165,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           // After a restart with an in-memory database (tests) the realm is gone: importing again brings it back.
           const outcome = await importRealm(`http://127.0.0.1:${port.keycloak}`);
           progress(outcome === 'imported' ? 'realm "mercato" imported' : 'realm "mercato" already present');
+          await setServiceClientSecrets(`http://127.0.0.1:${port.keycloak}`, Object.values(serviceClients));
         },
       },
       {
@@ -257,6 +264,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               DAPR_GRPC_PORT: String(sidecar.grpcPort),
               DAPR_API_TOKEN: sidecar.apiToken,
               APP_API_TOKEN: sidecar.appApiToken,
+              OIDC_ISSUER: keycloak.issuer,
+              SERVICE_CLIENT_ID: serviceClients[service.appId]!.clientId,
+              SERVICE_CLIENT_SECRET: serviceClients[service.appId]!.secret,
               // Throw-away platforms (tests, benchmarks) retry undelivered events quickly, so no test waits on a relay.
               ...(options.persistent ? {} : { OUTBOX_RELAY_INTERVAL_MS: '500' }),
             },
@@ -323,6 +333,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mongodbUri,
       sidecars,
       replicas,
+      serviceClients,
       runDir: options.runDir,
       processNames: () => [...pieces.keys()],
       pidOf: (name) => pieces.get(name)?.current().pid,

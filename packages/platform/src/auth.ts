@@ -15,7 +15,8 @@ export interface Principal {
   authorization: string;
 }
 
-export type Role = 'viewer' | 'editor' | 'admin' | 'auditor' | 'premium';
+/** `service` is held by the service accounts of the platform's own services (client credentials), never by a person. */
+export type Role = 'viewer' | 'editor' | 'admin' | 'auditor' | 'premium' | 'service';
 
 interface Claims {
   sub?: unknown;

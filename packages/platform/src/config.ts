@@ -34,6 +34,14 @@ export const baseConfigSchema = z.object({
   /** Client whose `resource_access.<client>.roles` count as roles too. */
   AUTH_RESOURCE_CLIENT: z.string().default('mercato-api'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10000),
+  /**
+   * The service's own identity: a confidential Keycloak client (client-credentials grant, realm role `service`) whose
+   * token it sends when it calls another service with no user behind the call. All three are optional so a service
+   * that never calls another starts without them; the devstack sets them for every service.
+   */
+  OIDC_ISSUER: z.url().optional(),
+  SERVICE_CLIENT_ID: z.string().min(1).optional(),
+  SERVICE_CLIENT_SECRET: z.string().min(1).optional(),
   /** How often the relay re-sends events a write could not publish at once (sidecar or broker down, a crash). */
   OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
   /**

@@ -141,8 +141,13 @@ export function fixedHeaders(middleware: RequestHandler): RequestHandler {
   };
 }
 
+/**
+ * daprd forwards a request that had no body (a bare `POST …/next`) as chunked with nothing in it, so a chunked request
+ * that names no content type counts as bodiless; with a content type it is parsed (and refused if not JSON).
+ */
 const hasBody = (req: Request): boolean =>
-  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  Number(req.headers['content-length'] ?? 0) > 0 ||
+  (req.headers['transfer-encoding'] !== undefined && req.headers['content-type'] !== undefined);
 
 /**
  * A body on a write must be JSON (415 otherwise, rather than an empty object reaching the domain); a body is parsed

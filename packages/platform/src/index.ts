@@ -16,3 +16,5 @@ export * from './paging';
 export * from './http-paths';
 export * from './outbox';
 export * from './revisions';
+export * from './service-identity';
+export * from './invocation';

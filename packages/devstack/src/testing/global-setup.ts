@@ -77,6 +77,7 @@ export default async function globalSetup(): Promise<void> {
     runDir: stack.runDir,
     sidecars: Object.fromEntries(Object.entries(stack.sidecars).map(([id, s]) => [id, sidecarInfo(s)])),
     replicas: Object.fromEntries(Object.entries(stack.replicas).map(([id, list]) => [id, list.map(sidecarInfo)])),
+    serviceClients: stack.serviceClients,
   };
   process.env['MERCATO_STACK'] = JSON.stringify(info);
   (globalThis as Record<string, unknown>)[key] = { stack, probe, control: server } satisfies Running;

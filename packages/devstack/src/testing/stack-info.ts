@@ -17,6 +17,8 @@ export interface StackInfo {
   sidecars: Record<string, SidecarInfo>;
   /** Every replica's sidecar, by app id; process names are `<appId>-<n>` and `daprd-<appId>-<n>`, n from 1. */
   replicas: Record<string, SidecarInfo[]>;
+  /** Each service's own Keycloak client (`clientId`, `secret`), by app id, for tests that call as that service. */
+  serviceClients: Record<string, { clientId: string; secret: string }>;
 }
 
 export function stackInfo(): StackInfo {
