@@ -9,3 +9,4 @@ export * from './wait';
 export * from './testing/client';
 export * from './testing/event-probe';
 export * from './testing/stack-info';
+export * from './testing/uniqueness-checker';

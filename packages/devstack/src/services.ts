@@ -21,6 +21,14 @@ export const platformServices: readonly ServiceSpec[] = [
     database: 'categories',
     replicas: 2,
   },
+  {
+    appId: 'sequence',
+    main: 'services/sequence/dist/main.js',
+    ingress: { prefix: '/api/sequences', appPath: '/sequences' },
+    database: 'sequence',
+    // Two, so the tests can kill one mid-run and see that no value is handed out twice.
+    replicas: 2,
+  },
 ];
 
 export const replicasOf = (service: ServiceSpec): number => Math.max(1, service.replicas ?? 1);
