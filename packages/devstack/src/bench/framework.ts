@@ -17,6 +17,8 @@ export interface Target {
   /** Shown in the table, e.g. "hello via nginx + daprd". */
   name: string;
   url: string;
+  /** GET when absent. */
+  method?: 'GET' | 'POST';
   /** Asked for before every run, so a token never expires in the middle of a benchmark. */
   headers?: () => Promise<Record<string, string>>;
 }
@@ -98,7 +100,7 @@ export async function measureTarget(
 ): Promise<Measurement> {
   const connections = options.connections ?? settings.connections;
   const load = async (seconds: number) =>
-    runWrk({ url: target.url, headers: await target.headers?.(), connections, seconds, threads: settings.threads }, workDir);
+    runWrk({ url: target.url, method: target.method, headers: await target.headers?.(), connections, seconds, threads: settings.threads }, workDir);
   await load(settings.warmupSeconds);
   const runs: LoadResult[] = [];
   const cpuRuns = new Map<string, number[]>();

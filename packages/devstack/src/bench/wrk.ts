@@ -16,6 +16,8 @@ export interface LoadResult {
 
 export interface LoadOptions {
   url: string;
+  /** GET when absent; e.g. POST for a route that hands something out. Sent without a body. */
+  method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   connections: number;
   seconds: number;
@@ -73,7 +75,7 @@ export function wrkArgs(options: LoadOptions, scriptFile: string): string[] {
 /** Runs wrk once; the run is bounded by `seconds` (wrk stops itself) plus a margin after which it is killed. */
 export async function runWrk(options: LoadOptions, workDir: string): Promise<LoadResult> {
   const scriptFile = path.join(workDir, 'report.lua');
-  writeFileSync(scriptFile, wrkScript);
+  writeFileSync(scriptFile, options.method && options.method !== 'GET' ? `wrk.method = "${options.method}"\n${wrkScript}` : wrkScript);
   const child = spawn('wrk', wrkArgs(options, scriptFile), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
