@@ -11,6 +11,7 @@ const measurement = (name: string, requestsPerSecond: number, errors = 0): Measu
   p50Ms: 4.2,
   p99Ms: 12.5,
   errors,
+  statusErrors: errors,
   runs: [],
   cpuMsPerRequest: new Map(),
 });
@@ -51,6 +52,7 @@ MERCATO_WRK {"requests":30000,"durationUs":10000000,"p50Us":4850.0,"p99Us":12100
       p50Ms: 4.85,
       p99Ms: 12.1005,
       errors: 3,
+      statusErrors: 2,
     });
   });
 

@@ -42,6 +42,8 @@ export interface Measurement {
   p99Ms: number;
   /** Non-2xx/3xx responses and socket errors over all runs; a benchmark with any fails. */
   errors: number;
+  /** Of `errors`, the responses with status ≥ 400. */
+  statusErrors: number;
   runs: readonly LoadResult[];
   /** Median CPU milliseconds per request, by label (only with `cpuOf`). */
   cpuMsPerRequest: ReadonlyMap<string, number>;
@@ -127,6 +129,7 @@ export async function measureTarget(
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    statusErrors: runs.reduce((sum, r) => sum + r.statusErrors, 0),
     runs,
     cpuMsPerRequest: new Map([...cpuRuns].map(([label, values]) => [label, median(values)])),
   };

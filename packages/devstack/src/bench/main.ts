@@ -58,6 +58,7 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'mercato-bench-'));
   let stack: Stack | undefined;
   let failed = false;
+  let broken = false;
   try {
     say('starting the platform (Redis, FerretDB, Keycloak, Dapr, nginx, the apps)…');
     stack = await startStack({
@@ -86,17 +87,24 @@ async function main(): Promise<number> {
       try {
         const report = await benchmark.run(context);
         const errors = report.rows.reduce((sum, r) => sum + r.errors, 0);
+        const statusErrors = report.rows.reduce((sum, r) => sum + r.statusErrors, 0);
         process.stdout.write(`\n${formatReport(benchmark.name, benchmark.description, report, await context.ceiling())}\n\n`);
-        if (errors > 0) say(`${benchmark.name}: ${errors} requests failed (status ≥ 400 or socket errors); see ${stack.runDir}/logs`);
+        if (errors > 0) {
+          say(`${benchmark.name}: ${errors} requests failed: ${statusErrors} answered status ≥ 400, ${errors - statusErrors} socket errors or timeouts`);
+        }
+        broken ||= errors > 0;
         failed ||= errors > 0 || (report.checks ?? []).some((c) => !c.pass);
       } catch (error) {
         failed = true;
+        broken = true;
         say(`${benchmark.name} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   } finally {
     await stack?.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    // A run with failed requests keeps its processes' logs (sidecar crashes, refused tokens) for a look afterwards.
+    if (broken && stack) say(`logs kept in ${path.join(stack.runDir, 'logs')}`);
+    else rmSync(workDir, { recursive: true, force: true });
   }
   return failed ? 1 : 0;
 }

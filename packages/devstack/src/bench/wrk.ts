@@ -12,6 +12,8 @@ export interface LoadResult {
   p99Ms: number;
   /** Responses with status ≥ 400 plus connect/read/write errors and timeouts; any of them spoils the run. */
   errors: number;
+  /** The responses with status ≥ 400 among them (the rest are socket errors and timeouts). */
+  statusErrors: number;
 }
 
 export interface LoadOptions {
@@ -60,6 +62,7 @@ export function parseWrkOutput(stdout: string): LoadResult {
     p50Ms: r.p50Us / 1000,
     p99Ms: r.p99Us / 1000,
     errors: r.connect + r.read + r.write + r.status + r.timeout,
+    statusErrors: r.status,
   };
 }
 
