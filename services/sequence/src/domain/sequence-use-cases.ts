@@ -59,8 +59,15 @@ interface SequenceState {
   readAt: number;
   refreshing: boolean;
   blocks: BlockAllocator;
-  /** Strict calls of this replica queue here, so they do not contend for the lock among themselves. */
-  strictTail: Promise<unknown>;
+  /** Strict calls waiting for the next reservation of this replica (group commit: one write serves them all). */
+  strictQueue: StrictCall[];
+  strictRunning: boolean;
+}
+
+interface StrictCall {
+  count: number;
+  resolve(values: number[]): void;
+  reject(error: unknown): void;
 }
 
 export function createSequenceUseCases(repository: SequenceRepository, lock: SequenceLock, options: SequenceOptions): SequenceUseCases {
@@ -114,7 +121,8 @@ export function createSequenceUseCases(repository: SequenceRepository, lock: Seq
         (error) => logger.warn('could not reserve the next block in the background', { sequence: name, error: String(error) }),
         now,
       ),
-      strictTail: Promise.resolve(),
+      strictQueue: [],
+      strictRunning: false,
     };
     states.set(name, state);
     return state;
@@ -154,13 +162,37 @@ export function createSequenceUseCases(repository: SequenceRepository, lock: Seq
     return pending;
   }
 
+  /**
+   * Strict mode with group commit: calls that arrive while this replica's reservation is being written wait together,
+   * and the next reservation is exactly their total, handed out in arrival order. Every reserved value is answered, so
+   * there are no gaps, and a call that starts after another ended (on any replica) gets higher values.
+   */
   function strictNext(state: SequenceState, count: number): Promise<number[]> {
-    const run = state.strictTail.then(async () => {
-      const { start, end } = await reserve(state.doc._id, count);
-      return Array.from({ length: end - start }, (_, i) => start + i);
+    return new Promise<number[]>((resolve, reject) => {
+      state.strictQueue.push({ count, resolve, reject });
+      if (!state.strictRunning) void drainStrict(state);
     });
-    state.strictTail = run.catch(() => undefined);
-    return run;
+  }
+
+  async function drainStrict(state: SequenceState): Promise<void> {
+    state.strictRunning = true;
+    try {
+      while (state.strictQueue.length > 0) {
+        const batch = state.strictQueue.splice(0, state.strictQueue.length);
+        const total = batch.reduce((sum, call) => sum + call.count, 0);
+        try {
+          let { start } = await reserve(state.doc._id, total);
+          for (const call of batch) {
+            call.resolve(Array.from({ length: call.count }, (_, i) => start + i));
+            start += call.count;
+          }
+        } catch (error) {
+          for (const call of batch) call.reject(error);
+        }
+      }
+    } finally {
+      state.strictRunning = false;
+    }
   }
 
   return {
