@@ -1,5 +1,6 @@
 import { fetchServiceToken } from '../../keycloak';
 import { startUniquenessCheck } from '../../testing/uniqueness-checker';
+import type { ServiceSpec } from '../../services';
 import type { BenchContext, BenchReport, Benchmark, Check, Measurement } from '../framework';
 import { shareCheck } from '../report';
 
@@ -13,7 +14,16 @@ export const targets = {
   overNaive: 20,
 };
 
-const sequences = { block: 'bench-block', batch: 'bench-batch', naive: 'bench-naive' } as const;
+const sequences = { block: 'bench-block', batch: 'bench-batch', strict: 'bench-strict' } as const;
+
+/** The naive baseline (naive-sequence-app.ts): lock, increment in MongoDB, unlock, for every number; two replicas. */
+export const naiveSpec: ServiceSpec = {
+  appId: 'naive-sequence',
+  main: 'packages/devstack/dist/bench/naive-sequence-app.js',
+  ingress: { prefix: '/api/naive-sequence', appPath: '/naive-sequence' },
+  database: 'naive-sequence',
+  replicas: 2,
+};
 
 async function configure(context: BenchContext, name: string, body: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${context.stack.ingressUrl}/api/sequences/${name}`, {
@@ -39,6 +49,7 @@ const sequencePath = (name: string): string | undefined => {
 export const sequenceBenchmark: Benchmark = {
   name: 'sequence',
   description: 'unique numbers: block mode, count=100 and strict against the ceiling and the naive baseline; uniqueness at scale',
+  services: [naiveSpec],
   async run(context): Promise<BenchReport> {
     const { stack } = context;
     const client = stack.serviceClients['categories'] ?? Object.values(stack.serviceClients)[0];
@@ -47,8 +58,7 @@ export const sequenceBenchmark: Benchmark = {
     const asService = async () => ({ authorization: `Bearer ${await fetchServiceToken(stack.keycloakUrl, client)}` });
     await configure(context, sequences.block, { blockSize: 1000 });
     await configure(context, sequences.batch, { blockSize: 1000 });
-    // The naive baseline: strict mode is exactly "take the lock, write MongoDB, answer" for every number.
-    await configure(context, sequences.naive, { mode: 'strict' });
+    await configure(context, sequences.strict, { mode: 'strict' });
     const next = (name: string, query = '') => `${stack.ingressUrl}/api/sequences/${name}/next${query}`;
 
     const ceiling = await context.ceiling();
@@ -59,8 +69,15 @@ export const sequenceBenchmark: Benchmark = {
     );
     context.progress('sequence: next?count=100');
     const batch = await context.measure({ name: 'next?count=100 (block mode)', url: next(sequences.batch, '?count=100'), method: 'POST', headers: asService });
-    context.progress('sequence: strict, the naive baseline (lock + durable write per number)');
-    const naive = await context.measure({ name: 'next, strict = naive baseline', url: next(sequences.naive), method: 'POST', headers: asService });
+    context.progress('sequence: strict mode (lock + claimed write per call)');
+    const strict = await context.measure({ name: 'next (strict mode)', url: next(sequences.strict), method: 'POST', headers: asService });
+    context.progress('sequence: the naive baseline (lock + MongoDB increment per number)');
+    const naive = await context.measure({
+      name: 'naive baseline (lock + $inc per number)',
+      url: `${stack.ingressUrl}${naiveSpec.ingress.prefix}/next`,
+      method: 'POST',
+      headers: asService,
+    });
 
     context.progress('sequence: uniqueness at scale (every value recorded)');
     const token = (await asService()).authorization;
@@ -96,9 +113,9 @@ export const sequenceBenchmark: Benchmark = {
       },
     ];
     return {
-      rows: [ceiling, single, batch, naive],
+      rows: [ceiling, single, batch, strict, naive],
       notes: [
-        `ids/s: ${idsLine(single, 1)}, ${idsLine(batch, 100)}, ${idsLine(naive, 1)}`,
+        `ids/s: ${idsLine(single, 1)}, ${idsLine(batch, 100)}, ${idsLine(strict, 1)}, ${idsLine(naive, 1)}`,
         `CPU per single next: ${cpuLine(single)}`,
       ],
       checks,
