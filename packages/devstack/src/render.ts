@@ -121,9 +121,13 @@ ${r.sidecarHttpPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fai
     location ${r.prefix}/admin/ { proxy_pass ${target}/admin/; ${proxy(r, r.prefix)} }`;
     })
     .join('\n');
+  // Internal URIs rather than named locations: an error found while reading the request line (414, a malformed line)
+  // leaves no URI to redirect a named location from, and nginx would answer its own HTML 500 instead. (The guards that
+  // answer 400/405 therefore sit in the proxied locations, not in the server block an internal redirect runs again.)
   const errorPages = ingressProblems
     .map(
-      (p) => `    location @${p.name} {
+      (p) => `    location = /_ingress/${p.name} {
+      internal;
       default_type application/problem+json;
       ${p.headers ?? ''}
       return ${p.status} '${p.body}';
@@ -132,7 +136,12 @@ ${r.sidecarHttpPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fai
     .join('\n');
   writeFileSync(
     path.join(dir, 'proxy.conf'),
-    `proxy_http_version 1.1;
+    `# daprd refuses (with a 500) a URL holding control characters, even percent-encoded; refuse it here as the 400 it is.
+# The services' documents say the same (no control characters in path or query parameters).
+if ($request_uri ~ "%(?:[01][0-9A-Fa-f]|7[Ff])") { return 400; }
+# daprd forwards only the standard methods (it would turn an unknown one into a POST): refuse the rest here.
+if ($request_method !~ "^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$") { return 405; }
+proxy_http_version 1.1;
 proxy_set_header Connection "";
 proxy_set_header Host $host;
 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -159,8 +168,8 @@ http {
   lua_package_path '${luaDir}/?.lua;;';
   # Which replica's sidecar served each request ($upstream_addr); buffered, so logging costs no write per request.
   # The Allow header of the ingress's own 405s: its one file is read-only; elsewhere, the methods the API uses at all.
-  map $uri $ingress_allow {
-    /api/openapi.json "GET, HEAD";
+  map $request_uri $ingress_allow {
+    ~^/api/openapi\\.json(?:\\?|$) "GET, HEAD";
     default "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
   }
   log_format upstreams '$time_iso8601 $request_method "$request_uri" $status $upstream_addr $upstream_status $request_time $request_id';
@@ -171,18 +180,15 @@ http {
   uwsgi_temp_path ${temp}/uwsgi;
   scgi_temp_path ${temp}/scgi;
   client_max_body_size 1m;
+  # Room for long but valid query strings (a 512-character cursor of emoji is ~6 KB percent-encoded); past 32 KB, 414.
+  large_client_header_buffers 4 32k;
   server_tokens off;
   default_type application/json;
 ${upstreams}
   server {
     listen 127.0.0.1:${listenPort} backlog=4096;
-    # daprd refuses (with a 500) a URL holding control characters, even percent-encoded; refuse it here as the 400 it
-    # is. The services' documents say the same (no control characters in path or query parameters).
-    if ($request_uri ~ "%(?:[01][0-9A-Fa-f]|7[Ff])") { return 400; }
-    # daprd forwards only the standard methods (it would turn an unknown one into a POST): refuse the rest here.
-    if ($request_method !~ "^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$") { return 405; }
-${ingressProblems.map((p) => `    error_page ${p.status} = @${p.name};`).join('\n')}
-    error_page 502 504 = @unavailable;
+${ingressProblems.map((p) => `    error_page ${p.status} = /_ingress/${p.name};`).join('\n')}
+    error_page 502 504 = /_ingress/unavailable;
 ${errorPages}
     location = /healthz { return 200 '{"status":"alive"}'; }
 ${options.openApiFile ? `    location = /api/openapi.json { alias ${options.openApiFile}; }` : ''}

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import path from 'node:path';
 import { api, controlProcess, eventually, processState, tokenFor } from '../src/testing/client';
 import { stackInfo } from '../src/testing/stack-info';
@@ -116,6 +117,19 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     }
   });
 
+  it('when the request line itself is malformed, then 400 problem+json, not an HTML 500', async () => {
+    const port = Number(new URL(stackInfo().ingressUrl).port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port }, () => socket.end('GET /a\u0001b HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    expect(reply).toMatch(/application\/problem\+json/i);
+  });
+
   it('when a method is not one the API uses, then 405 problem+json with Allow, never forwarded as a POST', async () => {
     const response = await fetch(`${stackInfo().ingressUrl}/api/categories`, {
       method: 'QUERY',
@@ -131,6 +145,9 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     const tooLarge = await api<Problem>('POST', '/api/categories', { token, rawBody: `{"name":"${'x'.repeat(1_100_000)}"}` });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const tooLong = await api<Problem>('GET', `/api/categories?q=${'x'.repeat(40_000)}`, { token });
+    expect(tooLong.status).toBe(414);
+    expect(tooLong.headers.get('content-type')).toMatch(/application\/problem\+json/);
     const unknown = await api<Problem>('GET', '/nowhere', { token });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('content-type')).toMatch(/application\/problem\+json/);

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fillPlaceholders, renderNginxConfig } from '../src/render';
@@ -27,6 +28,15 @@ describe('the ingress config', () => {
       'utf8',
     );
 
+  it('when rendered, then nginx itself accepts the config (nginx -t)', () => {
+    const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((candidate) => existsSync(candidate));
+    if (!nginx) throw new Error('nginx is not installed: run bash scripts/install-runtime.sh');
+    const file = renderNginxConfig(dir, 18080, [
+      { prefix: '/api/categories', appId: 'categories', appPath: '/categories', sidecarHttpPorts: [3501, 3502], sidecarApiToken: 't0ken' },
+    ], { workers: 1, openApiFile: path.join(dir, 'openapi.json') });
+    expect(() => execFileSync(nginx, ['-t', '-q', '-p', dir, '-e', path.join(dir, 'error.log'), '-c', file], { stdio: 'pipe' })).not.toThrow();
+  });
+
   it('when a service has two replicas, then its upstream lists both sidecars and keeps connections alive', () => {
     const config = render();
     const upstream = /upstream sidecars_categories \{([^}]*)\}/.exec(config)?.[1] ?? '';
@@ -41,7 +51,7 @@ describe('the ingress config', () => {
     const config = render();
     expect(config).toContain('location /api/categories/ { proxy_pass http://sidecars_categories/v1.0/invoke/categories/method/categories/;');
     expect(config).toContain('location /api/categories/admin/ { proxy_pass http://sidecars_categories/v1.0/invoke/categories/method/admin/;');
-    for (const status of [400, 404, 405, 413]) expect(config).toMatch(new RegExp(`error_page ${status} = @`));
-    expect(config).toContain('error_page 502 504 = @unavailable;');
+    for (const status of [400, 404, 405, 413, 414]) expect(config).toMatch(new RegExp(`error_page ${status} = /_ingress/`));
+    expect(config).toContain('error_page 502 504 = /_ingress/unavailable;');
   });
 });
