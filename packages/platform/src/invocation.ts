@@ -140,7 +140,9 @@ export function createServiceInvoker(options: InvokerOptions): ServiceInvoker {
         response = await fetch(url, init);
         text = await response.text();
       } catch (error) {
-        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+        // By name, not instanceof: the abort's DOMException may come from another realm (a test runner's, say).
+        const name = (error as { name?: unknown } | null)?.name;
+        const timedOut = name === 'TimeoutError' || name === 'AbortError';
         throw new AppError('dependency-unavailable', {
           code: timedOut ? 'invocation-timeout' : 'service-unavailable',
           detail: timedOut ? `${appId} did not answer in time` : `${appId} could not be reached through the sidecar`,
