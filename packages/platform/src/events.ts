@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CommunicationProtocolEnum, DaprClient, LogLevel as DaprLogLevel } from '@dapr/dapr';
 import type { Logger } from './logger';
+import { isDuplicateKey } from './mongo';
 import type { OutboxFields } from './outbox';
 import { requestContext } from './request-context';
 import { isConcurrentUpdate, type RevisedCollection } from './revisions';
@@ -82,6 +83,11 @@ function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> 
   return event;
 }
 
+/** How old an undelivered event must be before a relay treats it as a leftover rather than its writer's to send. */
+const leftoverAfterMs = 1000;
+/** How long one relay's hold on a document's leftovers lasts; longer than delivering them takes. */
+const relayLeaseMs = 15_000;
+
 /**
  * Publishes domain events through the Dapr sidecar as structured CloudEvents, from the outbox of the document they were
  * written with. Delivery is at least once: an event may be published again after a crash between publishing and
@@ -160,10 +166,18 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     try {
       for (const store of watched) {
         const pending = await store.collection
-          .find({ _outboxPending: true }, { projection: { _id: 1 } })
+          .find({ _outboxPending: true }, { projection: { _id: 1, _outbox: 1 } })
           .limit(100)
           .toArray();
-        for (const doc of pending) await deliver(store, String(doc._id));
+        for (const doc of pending) {
+          // The writer delivers its own events right after the write: leave it a moment before calling them leftovers.
+          const oldest = Date.parse(doc._outbox?.[0]?.time ?? '');
+          if (Number.isFinite(oldest) && Date.now() - oldest < leftoverAfterMs) continue;
+          const lease = await takeRelayLease(store, String(doc._id));
+          if (!lease) continue;
+          await deliver(store, String(doc._id));
+          await lease.release();
+        }
       }
     } catch (error) {
       logger.debug('outbox relay skipped', { error: String(error) });
@@ -171,6 +185,22 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       relaying = false;
     }
   }
+  /**
+   * Every replica runs a relay over the same collection. A lease — an insert into the claims collection that one relay
+   * wins per document and lease period — keeps two replicas from sending the same leftovers at once; a relay that dies
+   * holding one hands over when the next period starts. Delivery stays at least once (same event id) either way.
+   */
+  async function takeRelayLease(store: RevisedCollection<OutboxFields>, id: string): Promise<{ release(): Promise<void> } | undefined> {
+    const leaseId = `relay:${id}:${Math.floor(Date.now() / relayLeaseMs)}`;
+    try {
+      await store.claims.insertOne({ _id: leaseId, at: new Date(), token: randomUUID() });
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+    return { release: () => store.claims.deleteOne({ _id: leaseId }).then(() => undefined, () => undefined) };
+  }
+
   const timer = setInterval(() => void relay(), options.relayIntervalMs ?? 5000);
   timer.unref();
 
