@@ -83,9 +83,12 @@ describe('the sequence service under failure', () => {
     }
   });
 
-  it('when Redis (the lock store) stops, then reserved blocks keep being served, a new block is a 503, and service resumes when it returns', async () => {
+  it('when Redis (the lock store) stops, then reserved blocks keep being served, a new block and strict mode are a 503, and service resumes when it returns', async () => {
     const name = newName('redis');
     await api('PUT', `/api/sequences/${name}`, { token: admin, body: { blockSize: 10 } });
+    const strict = newName('redis-strict');
+    await api('PUT', `/api/sequences/${strict}`, { token: admin, body: { mode: 'strict' } });
+    expect((await nextVia(replicas()[0]!, strict, 1, service)).status).toBe(200);
     // Each replica reserves its block (and the next one in the background) before Redis goes.
     for (const replica of replicas()) expect((await nextVia(replica, name, 3, service)).status).toBe(200);
     await eventually(() => api<{ highWaterMark: number }>('GET', `/api/sequences/${name}`, { token: admin }), (r) => r.body.highWaterMark >= 41);
@@ -111,6 +114,10 @@ describe('the sequence service under failure', () => {
       const mark = (await api<{ highWaterMark: number }>('GET', `/api/sequences/${name}`, { token: admin })).body.highWaterMark;
       expect(Math.max(...served)).toBeLessThan(mark);
       expect(new Set(served).size).toBe(served.length);
+      // Strict mode needs the lock for every call.
+      const strictDuringOutage = await nextVia(replicas()[1]!, strict, 1, service);
+      expect(strictDuringOutage.status).toBe(503);
+      expect(strictDuringOutage.body.type).toBe('https://mercato.dev/problems/lock-unavailable');
     } finally {
       await controlProcess('redis', 'start');
     }
