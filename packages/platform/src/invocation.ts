@@ -104,13 +104,16 @@ export function problemToError(appId: string, status: number, contentType: strin
 export function createServiceInvoker(options: InvokerOptions): ServiceInvoker {
   const base = `http://${options.daprHost}:${options.daprHttpPort}/v1.0/invoke`;
 
-  async function authorizationFor(as: InvokeRequest['as']): Promise<string | undefined> {
-    if (as && as !== 'service') return as.authorization;
+  /** The caller's authorization, and the service's own token when that is what is sent. */
+  async function authorizationFor(as: InvokeRequest['as']): Promise<{ header?: string; ownToken?: string }> {
+    if (as && as !== 'service') return { header: as.authorization };
     if (as === undefined) {
       const user = requestContext.getStore()?.authorization;
-      if (user) return user;
+      if (user) return { header: user };
     }
-    return options.identity ? `Bearer ${await options.identity.token()}` : undefined;
+    if (!options.identity) return {};
+    const ownToken = await options.identity.token();
+    return { header: `Bearer ${ownToken}`, ownToken };
   }
 
   return {
@@ -123,23 +126,31 @@ export function createServiceInvoker(options: InvokerOptions): ServiceInvoker {
         'dapr-api-token': options.daprApiToken,
         traceparent: requestContext.getStore()?.traceparent ?? newTraceparent(),
       };
-      const authorization = await authorizationFor(request.as);
-      if (authorization) headers['authorization'] = authorization;
-      const init: RequestInit = {
-        method: request.method ?? 'GET',
-        headers,
-        signal: AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? 10_000),
+      if (request.body !== undefined) headers['content-type'] = 'application/json';
+      const timeoutMs = request.timeoutMs ?? options.timeoutMs ?? 10_000;
+      const send = async (authorization: string | undefined) => {
+        const init: RequestInit = {
+          method: request.method ?? 'GET',
+          headers: authorization ? { ...headers, authorization } : headers,
+          signal: AbortSignal.timeout(timeoutMs),
+        };
+        if (request.body !== undefined) init.body = JSON.stringify(request.body);
+        const answer = await fetch(url, init);
+        return { response: answer, text: await answer.text() };
       };
-      if (request.body !== undefined) {
-        headers['content-type'] = 'application/json';
-        init.body = JSON.stringify(request.body);
-      }
       let response: Response;
       let text: string;
       try {
-        response = await fetch(url, init);
-        text = await response.text();
+        const first = await authorizationFor(request.as);
+        ({ response, text } = await send(first.header));
+        // The service's own token refused by the callee's sidecar (the realm's keys changed since it was issued):
+        // nothing ran there, so one more try with a new token is safe, even for a POST.
+        if (response.status === 401 && first.ownToken && options.identity?.forget) {
+          options.identity.forget(first.ownToken);
+          ({ response, text } = await send((await authorizationFor('service')).header));
+        }
       } catch (error) {
+        if (error instanceof AppError) throw error;
         // By name, not instanceof: the abort's DOMException may come from another realm (a test runner's, say).
         const name = (error as { name?: unknown } | null)?.name;
         const timedOut = name === 'TimeoutError' || name === 'AbortError';

@@ -10,6 +10,8 @@ export interface ServiceIdentity {
   readonly clientId: string;
   /** A valid access token, fetched once and reused until shortly before it expires. */
   token(): Promise<string>;
+  /** Drops a cached token a callee refused (the realm's keys changed, say), so the next `token()` gets a new one. */
+  forget?(token: string): void;
 }
 
 export interface ServiceIdentityOptions {
@@ -39,10 +41,10 @@ export function cachedToken(
   grant: () => Promise<GrantedToken>,
   refreshBeforeExpiryMs: number,
   now: () => number = Date.now,
-): () => Promise<string> {
+): (() => Promise<string>) & { forget(token: string): void } {
   let cached: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
-  return () => {
+  const token = () => {
     if (cached && now() < cached.renewAt) return Promise.resolve(cached.token);
     pending ??= (async () => {
       try {
@@ -58,6 +60,11 @@ export function cachedToken(
     })();
     return pending;
   };
+  return Object.assign(token, {
+    forget(stale: string) {
+      if (cached?.token === stale) cached = undefined;
+    },
+  });
 }
 
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -103,7 +110,7 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
       });
     }
   }, options.refreshBeforeExpiryMs ?? 60_000);
-  return { clientId: options.clientId, token };
+  return { clientId: options.clientId, token, forget: token.forget };
 }
 
 /** The identity from a service's config, or undefined when the environment names none. */

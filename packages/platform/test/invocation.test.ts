@@ -36,6 +36,11 @@ describe('calling another service through the sidecar', () => {
     server = createServer((req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
       if (req.url?.includes('/slow')) return; // never answers: the caller's timeout must end the call
+      if (req.headers['authorization'] === 'Bearer stale-token') {
+        res.writeHead(401, { 'content-type': 'text/plain' });
+        res.end('Unauthorized');
+        return;
+      }
       if (req.url?.includes('/missing')) {
         res.writeHead(404, { 'content-type': 'application/problem+json' });
         res.end(JSON.stringify({ type: `${problemTypeBase}sequence-not-found`, status: 404, detail: 'no such sequence' }));
@@ -77,6 +82,17 @@ describe('calling another service through the sidecar', () => {
 
   it("when the callee answers a problem, then the caller gets it as an AppError of the same status and type", async () => {
     await expect(invoker().invoke('sequence', 'sequences/missing')).rejects.toMatchObject({ status: 404, code: 'sequence-not-found' });
+  });
+
+  it("when the callee refuses the service's cached token, then the token is dropped and the call made once more", async () => {
+    const tokens = ['stale-token', 'fresh-token'];
+    const forgotten: string[] = [];
+    const identity = { clientId: 'service-test', token: async () => tokens[0]!, forget: (t: string) => (forgotten.push(t), tokens.shift()) };
+    const caller = createServiceInvoker({ daprHost: '127.0.0.1', daprHttpPort: port, daprApiToken: 'sidecar-token', identity });
+    const answer = await caller.invoke('sequence', 'sequences/orders/next', { method: 'POST' });
+    expect(answer.status).toBe(200);
+    expect(forgotten).toEqual(['stale-token']);
+    expect(seen.at(-1)!.headers['authorization']).toBe('Bearer fresh-token');
   });
 
   it('when the callee does not answer in time, then the call ends with a 503', async () => {

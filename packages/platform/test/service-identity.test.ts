@@ -41,4 +41,14 @@ describe('the service token cache', () => {
     await expect(token()).rejects.toThrow('keycloak down');
     expect(await token()).toBe('ok');
   });
+
+  it('when a token is forgotten, then the next call fetches a new one; forgetting an older one changes nothing', async () => {
+    let grants = 0;
+    const token = cachedToken(async () => ({ accessToken: `t${++grants}`, expiresInSeconds: 300 }), 60_000);
+    expect(await token()).toBe('t1');
+    token.forget('t0');
+    expect(await token()).toBe('t1');
+    token.forget('t1');
+    expect(await token()).toBe('t2');
+  });
 });
