@@ -45,7 +45,7 @@ export interface Measurement {
   /** Of `errors`, the responses with status ≥ 400. */
   statusErrors: number;
   runs: readonly LoadResult[];
-  /** Median CPU milliseconds per request, by label (only with `cpuOf`). */
+  /** Median CPU milliseconds per request, by label, with the processes' idle CPU taken out (only with `cpuOf`). */
   cpuMsPerRequest: ReadonlyMap<string, number>;
 }
 
@@ -103,6 +103,9 @@ export async function measureTarget(
   const connections = options.connections ?? settings.connections;
   const load = async (seconds: number) =>
     runWrk({ url: target.url, method: target.method, headers: await target.headers?.(), connections, seconds, threads: settings.threads }, workDir);
+  // What the processes burn with no requests at all (daprd's placement, scheduler and name-resolution traffic, relays):
+  // left in, it would be charged to the requests, the more so the fewer there are.
+  const idleTicksPerSecond = options.cpuOf ? await idleRates(stack, options.cpuOf) : new Map<string, number>();
   await load(settings.warmupSeconds);
   const runs: LoadResult[] = [];
   const cpuRuns = new Map<string, number[]>();
@@ -112,13 +115,9 @@ export async function measureTarget(
     const result = await load(settings.seconds);
     const after = groupTicks(new Set(groups.keys()));
     runs.push(result);
-    const perLabel = new Map<string, number>();
-    for (const [pgid, label] of groups) {
-      const ticks = (after.get(pgid) ?? 0) - (before.get(pgid) ?? 0);
-      perLabel.set(label, (perLabel.get(label) ?? 0) + ticks);
-    }
-    for (const [label, ticks] of perLabel) {
-      const perRequest = result.requests > 0 ? ((ticks / ticksPerSecond) * 1000) / result.requests : Number.NaN;
+    for (const [label, ticks] of ticksByLabel(groups, before, after)) {
+      const busyTicks = Math.max(0, ticks - (idleTicksPerSecond.get(label) ?? 0) * result.seconds);
+      const perRequest = result.requests > 0 ? ((busyTicks / ticksPerSecond) * 1000) / result.requests : Number.NaN;
       cpuRuns.set(label, [...(cpuRuns.get(label) ?? []), perRequest]);
     }
   }
@@ -133,6 +132,25 @@ export async function measureTarget(
     runs,
     cpuMsPerRequest: new Map([...cpuRuns].map(([label, values]) => [label, median(values)])),
   };
+}
+
+const idleSeconds = 3;
+
+async function idleRates(stack: Stack, cpuOf: (processName: string) => string | undefined): Promise<Map<string, number>> {
+  const groups = labelledGroups(stack, cpuOf);
+  const before = groupTicks(new Set(groups.keys()));
+  await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+  const after = groupTicks(new Set(groups.keys()));
+  return new Map([...ticksByLabel(groups, before, after)].map(([label, ticks]) => [label, ticks / idleSeconds]));
+}
+
+function ticksByLabel(groups: ReadonlyMap<number, string>, before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): Map<string, number> {
+  const perLabel = new Map<string, number>();
+  for (const [pgid, label] of groups) {
+    const ticks = (after.get(pgid) ?? 0) - (before.get(pgid) ?? 0);
+    perLabel.set(label, (perLabel.get(label) ?? 0) + ticks);
+  }
+  return perLabel;
 }
 
 /** Process group id → label, for every supervised process the caller wants counted (looked up per run: restarts). */
