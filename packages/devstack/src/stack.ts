@@ -256,7 +256,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               SERVICE_NAME: service.appId,
               APP_HOST: '127.0.0.1',
               APP_PORT: String(sidecar.appPort),
-              LOG_LEVEL: options.logLevel ?? 'info',
+              // `http` keeps one request line per request, so a traceId from an error body can be found in the log.
+              LOG_LEVEL: options.logLevel ?? 'http',
               MONGODB_URI: mongodbUri,
               MONGODB_DATABASE: service.database,
               DAPR_HOST: '127.0.0.1',
@@ -287,7 +288,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             `--dapr-internal-grpc-port=${internalGrpc}`, '--dapr-internal-grpc-listen-address=127.0.0.1',
             `--placement-host-address=127.0.0.1:${port.placement}`, `--scheduler-host-address=127.0.0.1:${port.scheduler}`,
             `--resources-path=${resourcesDir}`, `--config=${configFile}`,
-            '--enable-metrics=false', '--log-as-json', `--log-level=${options.logLevel === 'debug' ? 'debug' : 'info'}`,
+            // daprd 1.18 logs "Building pipeline app" at info on every invocation; warn keeps its log to what matters.
+            '--enable-metrics=false', '--log-as-json', `--log-level=${options.logLevel === 'debug' ? 'debug' : 'warn'}`,
             '--dapr-graceful-shutdown-seconds=5',
           ], { env: { ...process.env, DAPR_API_TOKEN: sidecar.apiToken, APP_API_TOKEN: sidecar.appApiToken } }),
         waitReady: (p) =>
