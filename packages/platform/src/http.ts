@@ -8,7 +8,7 @@ import { checkReadiness, type ReadinessCheck } from './health';
 import { allowedMethods, clientPath } from './http-paths';
 import { logLevels, type Logger } from './logger';
 import { isDatabaseUnavailable } from './mongo';
-import { requestContext, traceIdOf } from './request-context';
+import { requestContext, traceIdOf, type RequestContext } from './request-context';
 import { parseInput } from './validation';
 
 export interface AppOptions {
@@ -111,9 +111,12 @@ function withRequestContext(logger: Logger): RequestHandler {
         aborted: !res.writableFinished,
       });
     });
-    const context: { requestId: string; traceId?: string; traceparent?: string } = { requestId };
+    const context: RequestContext = { requestId };
     if (traceId) context.traceId = traceId;
     if (traceparent && traceId) context.traceparent = traceparent;
+    // daprd already verified it; calls this request makes to other services forward it (the invocation helper).
+    const authorization = req.header('authorization');
+    if (authorization) context.authorization = authorization;
     requestContext.run(context, next);
   };
 }
