@@ -4,6 +4,7 @@ import { claimDataDir } from './data-dir';
 import { demoUsers, testClient } from './keycloak';
 import { repoRoot } from './paths';
 import { tcpOpen } from './wait';
+import { platformServices } from './services';
 import { startStack } from './stack';
 
 const started = Date.now();
@@ -42,7 +43,7 @@ async function up(): Promise<void> {
   const users = demoUsers.map((u) => `${u.username}/${u.password}`).join(', ');
   process.stdout.write(`
 Mercato is running.
-  Ingress (API)     ${stack.ingressUrl}/api/categories   (the whole API described at ${stack.ingressUrl}/api/openapi.json)
+  Ingress (API)     ${stack.ingressUrl}/api/openapi.json describes it all: ${platformServices.map((s) => `${stack.ingressUrl}${s.ingress.prefix}`).join(', ')}
   Keycloak          ${stack.keycloakUrl}   (admin console: admin/admin; realm "mercato")
   Token issuer      ${stack.issuer}
   Demo logins       ${users}   (local use only)
