@@ -1,28 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { api, controlProcess, eventually, receivedEvents, stackInfo, tokenFor } from '@mercato/devstack';
 import { MongoClient } from 'mongodb';
-
-interface Category {
-  id: string;
-  name: string;
-  slug: string;
-  parentId: string | null;
-  ancestors: string[];
-}
-interface Page {
-  items: Category[];
-  nextCursor: string | null;
-  total?: number;
-}
-interface Problem {
-  type: string;
-  status: number;
-  title: string;
-  detail?: string;
-  errors?: Array<{ path: string; message: string }>;
-}
-
-const uniqueSlug = (base: string) => `${base}-${randomUUID().slice(0, 8)}`;
+import { type Category, type Page, type Problem, uniqueSlug } from './support';
 
 async function create(body: object, role: 'editor' | 'admin' = 'editor') {
   return api<Category & Problem>('POST', '/api/categories', { token: await tokenFor(role), body });

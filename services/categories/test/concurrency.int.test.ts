@@ -1,24 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { api, controlProcess, eventually, receivedEvents, stackInfo, tokenFor } from '@mercato/devstack';
 import { MongoClient, type Collection, type Document } from 'mongodb';
+import { type Category, type Problem, uniqueSlug } from './support';
 
 /**
  * Races against the real platform (two replicas of the service, FerretDB): FerretDB applies a filtered update as
  * read-then-replace, so these fail without the revision-claim rule (docs/runtime.md, "Concurrency rule").
  */
 
-interface Category {
-  id: string;
-  name: string;
-  slug: string;
-  parentId: string | null;
-  ancestors: string[];
-  description: string;
-}
-interface Problem {
-  type: string;
-  status: number;
-}
 interface StoredCategory extends Document {
   _id: string;
   name: string;
@@ -36,7 +25,6 @@ interface Row extends Document {
   _id: string;
 }
 
-const uniqueSlug = (base: string) => `${base}-${randomUUID().slice(0, 8)}`;
 const problem = (code: string) => `https://mercato.dev/problems/${code}`;
 
 let client: MongoClient;

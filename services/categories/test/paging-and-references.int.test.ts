@@ -1,26 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { api, tokenFor } from '@mercato/devstack';
-
-interface Category {
-  id: string;
-  slug: string;
-  name: string;
-  description: string;
-  parentId: string | null;
-}
-interface Page {
-  items: Category[];
-  nextCursor: string | null;
-  total?: number;
-}
-interface Problem {
-  type: string;
-  status: number;
-  instance?: string;
-  errors?: Array<{ path: string; message: string }>;
-}
-
-const unique = (base: string) => `${base}-${randomUUID().slice(0, 8)}`;
+import { type Category, type Page, type Problem, uniqueSlug as unique } from './support';
 
 async function create(body: object): Promise<Category> {
   const response = await api<Category>('POST', '/api/categories', { token: await tokenFor('editor'), body });
