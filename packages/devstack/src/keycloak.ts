@@ -157,44 +157,37 @@ function serviceClientTemplate(clientId: string): Record<string, unknown> {
   return { ...template, clientId, name: `The ${clientId.replace(/^service-/, '')} service's own identity` };
 }
 
-/** A token from Keycloak's token endpoint (password grant for a demo user, or client credentials). */
-export async function fetchToken(
-  keycloakUrl: string,
-  grant: { username: string; password: string } | { clientCredentials: true },
-): Promise<string> {
-  const body = new URLSearchParams({ client_id: testClient.id, client_secret: testClient.secret });
-  if ('username' in grant) {
-    body.set('grant_type', 'password');
-    body.set('username', grant.username);
-    body.set('password', grant.password);
-    body.set('scope', 'openid');
-  } else {
-    body.set('grant_type', 'client_credentials');
-  }
-  const response = await fetch(`${keycloakUrl}/realms/${realmName}/protocol/openid-connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-    signal: AbortSignal.timeout(10_000),
+/** A demo user's token (password grant, through the test client), as a person signing in would get one. */
+export function fetchToken(keycloakUrl: string, user: { username: string; password: string }): Promise<string> {
+  return requestToken(keycloakUrl, 'mercato-test', {
+    grant_type: 'password',
+    client_id: testClient.id,
+    client_secret: testClient.secret,
+    username: user.username,
+    password: user.password,
+    scope: 'openid',
   });
-  const json = (await response.json()) as { access_token?: string; error_description?: string; error?: string };
-  if (!response.ok || !json.access_token) {
-    throw new Error(`Keycloak token request failed (${response.status}): ${json.error_description ?? json.error ?? 'no token'}`);
-  }
-  return json.access_token;
 }
 
 /** A client-credentials token of one service client, as that service would obtain it. */
-export async function fetchServiceToken(keycloakUrl: string, client: ServiceClient): Promise<string> {
+export function fetchServiceToken(keycloakUrl: string, client: ServiceClient): Promise<string> {
+  return requestToken(keycloakUrl, client.clientId, {
+    grant_type: 'client_credentials',
+    client_id: client.clientId,
+    client_secret: client.secret,
+  });
+}
+
+async function requestToken(keycloakUrl: string, who: string, form: Record<string, string>): Promise<string> {
   const response = await fetch(`${keycloakUrl}/realms/${realmName}/protocol/openid-connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }),
+    body: new URLSearchParams(form),
     signal: AbortSignal.timeout(10_000),
   });
   const json = (await response.json()) as { access_token?: string; error_description?: string; error?: string };
   if (!response.ok || !json.access_token) {
-    throw new Error(`Keycloak refused ${client.clientId} (${response.status}): ${json.error_description ?? json.error ?? 'no token'}`);
+    throw new Error(`Keycloak refused a token for ${who} (${response.status}): ${json.error_description ?? json.error ?? 'no token'}`);
   }
   return json.access_token;
 }
