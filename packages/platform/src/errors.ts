@@ -31,6 +31,11 @@ const statusOf: Record<ProblemKind, number> = {
   internal: 500,
 };
 
+const kindByStatus = new Map(Object.entries(statusOf).map(([kind, status]) => [status, kind as ProblemKind]));
+
+/** The kind a status stands for (e.g. another service's problem), or undefined for a status no kind uses. */
+export const kindOfStatus = (status: number): ProblemKind | undefined => kindByStatus.get(status);
+
 const titleOf: Record<ProblemKind, string> = {
   validation: 'The request is not valid',
   unauthenticated: 'Authentication is required',

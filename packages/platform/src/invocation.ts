@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from './auth';
-import { AppError, problemTypeBase, type FieldIssue, type ProblemKind } from './errors';
+import { AppError, kindOfStatus, problemTypeBase, type FieldIssue } from './errors';
 import { requestContext } from './request-context';
 import type { ServiceIdentity } from './service-identity';
 
@@ -16,7 +16,7 @@ export interface InvokerOptions {
   daprApiToken: string;
   /** The service's own identity, for calls with no user behind them. Without it such calls go without a token. */
   identity?: ServiceIdentity | undefined;
-  /** Default time a call may take before it fails with 503; the resiliency policy's own timeout is 10 s. */
+  /** Default time a call may take before it fails with 503 (daprd sets none on invocations: dapr/resiliency.yaml). */
   timeoutMs?: number;
 }
 
@@ -43,21 +43,6 @@ export interface ServiceInvoker {
   invoke<T = unknown>(appId: string, path: string, request?: InvokeRequest): Promise<InvokeResponse<T>>;
 }
 
-const kindOfStatus = new Map<number, ProblemKind>([
-  [400, 'validation'],
-  [401, 'unauthenticated'],
-  [403, 'forbidden'],
-  [404, 'not-found'],
-  [405, 'method-not-allowed'],
-  [409, 'conflict'],
-  [412, 'precondition-failed'],
-  [413, 'payload-too-large'],
-  [415, 'unsupported-media-type'],
-  [422, 'unprocessable'],
-  [503, 'dependency-unavailable'],
-  [500, 'internal'],
-]);
-
 interface ProblemBody {
   type?: unknown;
   detail?: unknown;
@@ -73,7 +58,7 @@ const newTraceparent = () => `00-${randomBytes(16).toString('hex')}-${randomByte
  */
 export function problemToError(appId: string, status: number, contentType: string | null, text: string, retryAfter: string | null): AppError {
   const retryAfterSeconds = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
-  const kind = kindOfStatus.get(status);
+  const kind = kindOfStatus(status);
   if (kind && contentType?.includes('application/problem+json')) {
     let problem: ProblemBody = {};
     try {
