@@ -18,3 +18,4 @@ export * from './outbox';
 export * from './revisions';
 export * from './service-identity';
 export * from './invocation';
+export * from './conditional';

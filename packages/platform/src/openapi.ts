@@ -18,6 +18,11 @@ export interface Operation {
    * body): every status a route can answer must be listed, or the contract fuzzer fails the build.
    */
   problems?: readonly number[];
+  /**
+   * Conditional requests (conditional.ts): `read` takes `If-None-Match` and may answer 304, `write` takes `If-Match`
+   * and may answer 412; both answer with an `ETag`.
+   */
+  conditional?: 'read' | 'write';
 }
 
 /**
@@ -62,6 +67,7 @@ const problemText: Record<number, string> = {
   401: 'No valid bearer token (refused by the sidecar before the service runs)',
   403: 'The caller lacks the required role',
   404: 'Not found',
+  304: 'Not modified: the `If-None-Match` ETag is current (no body)',
   409: 'Conflicts with the current state',
   412: 'The resource changed since it was read (`If-Match` did not match)',
   413: 'The body is too large',
@@ -85,11 +91,22 @@ const parametersOf = (schema: z.ZodObject | undefined, where: 'path' | 'query') 
   });
 };
 
+const conditionalHeaders = (conditional: Operation['conditional']) => {
+  if (conditional === 'read') {
+    return [{ name: 'If-None-Match', in: 'header', required: false, description: 'ETags the client holds; 304 when one is current', schema: { type: 'string', maxLength: 200 } }];
+  }
+  if (conditional === 'write') {
+    return [{ name: 'If-Match', in: 'header', required: false, description: 'The ETag the change was made against, or `*`; 412 when it is no longer current', schema: { type: 'string', pattern: '^(\\*|"[0-9]{1,15}")$' } }];
+  }
+  return [];
+};
+
 /** Builds an OpenAPI 3.1 document: one source of truth, since the routes parse input with the very same schemas. */
 export function openApiDocument(api: ApiDescription): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of api.operations) {
-    const headers = Object.entries(op.success.headers ?? {}).map(([name, description]) => [name, { description, required: true, schema: { type: 'string' } }]);
+    const successHeaders = { ...op.success.headers, ...(op.conditional ? { ETag: 'The version of the entity, for If-Match / If-None-Match' } : {}) };
+    const headers = Object.entries(successHeaders).map(([name, description]) => [name, { description, required: true, schema: { type: 'string' } }]);
     const responses: Record<string, unknown> = {
       [op.success.status]: {
         description: op.success.description,
@@ -97,7 +114,8 @@ export function openApiDocument(api: ApiDescription): Record<string, unknown> {
         ...(op.success.schema ? { content: { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } } } : {}),
       },
     };
-    const problems = new Set([400, 401, 403, 503, ...(op.body ? [413, 415] : []), ...(op.problems ?? [])]);
+    if (op.conditional === 'read') responses[304] = { description: problemText[304], headers: { ETag: { description: 'The current version', schema: { type: 'string' } } } };
+    const problems = new Set([400, 401, 403, 503, ...(op.body ? [413, 415] : []), ...(op.conditional === 'write' ? [412] : []), ...(op.problems ?? [])]);
     for (const status of [...problems].sort((a, b) => a - b)) {
       responses[status] = {
         description: problemText[status] ?? 'Problem',
@@ -109,7 +127,7 @@ export function openApiDocument(api: ApiDescription): Record<string, unknown> {
       summary: op.summary,
       description: `Requires one of the roles: ${op.roles.join(', ')}.`,
       security: [{ bearer: [] }],
-      parameters: [...parametersOf(op.params, 'path'), ...parametersOf(op.query, 'query')],
+      parameters: [...parametersOf(op.params, 'path'), ...parametersOf(op.query, 'query'), ...conditionalHeaders(op.conditional)],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
       responses,
     };
