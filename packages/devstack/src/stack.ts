@@ -42,6 +42,13 @@ export interface Sidecar {
   appApiToken: string;
   /** The app's port; undefined for a sidecar without an app. */
   appPort: number | undefined;
+  /** Where the app serves Prometheus `/metrics` (loopback, never through the ingress); undefined without an app. */
+  metricsPort: number | undefined;
+  /**
+   * The replica's instance name, as a pod's name in a cluster: daprd reads it as `POD_NAME` (components use it as
+   * `{podName}`, e.g. a consumer group of its own), and the app gets the same value. Unique per platform run.
+   */
+  podName: string;
 }
 
 export interface Stack {
@@ -214,6 +221,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.extraSidecars ?? []).map((appId) => ({ appId, service: undefined, replicas: 1 })),
     ];
     const replicas: Record<string, Sidecar[]> = {};
+    // Pod names differ between runs, so a run never inherits a consumer group an earlier run left in Redis.
+    const runSuffix = randomBytes(3).toString('hex');
     for (const app of apps) {
       // Replicas of one app id share its tokens, as the pods of one Deployment share its Secret.
       const apiToken = token();
@@ -228,6 +237,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           apiToken,
           appApiToken,
           appPort: app.service ? await freePort() : undefined,
+          metricsPort: app.service ? await freePort() : undefined,
+          podName: `${replicaName(app.appId, replica)}-${runSuffix}`,
         });
       }
     }
@@ -265,6 +276,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               DAPR_GRPC_PORT: String(sidecar.grpcPort),
               DAPR_API_TOKEN: sidecar.apiToken,
               APP_API_TOKEN: sidecar.appApiToken,
+              POD_NAME: sidecar.podName,
+              METRICS_PORT: String(sidecar.metricsPort),
+              // Only for what Dapr's API cannot do (products: its own consumer group's start position); see docs/search.md.
+              REDIS_URL: `redis://127.0.0.1:${port.redis}`,
               OIDC_ISSUER: keycloak.issuer,
               SERVICE_CLIENT_ID: serviceClients[service.appId]!.clientId,
               SERVICE_CLIENT_SECRET: serviceClients[service.appId]!.secret,
@@ -291,7 +306,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             // daprd 1.18 logs "Building pipeline app" at info on every invocation; warn keeps its log to what matters.
             '--enable-metrics=false', '--log-as-json', `--log-level=${options.logLevel === 'debug' ? 'debug' : 'warn'}`,
             '--dapr-graceful-shutdown-seconds=5',
-          ], { env: { ...process.env, DAPR_API_TOKEN: sidecar.apiToken, APP_API_TOKEN: sidecar.appApiToken } }),
+          ], { env: { ...process.env, DAPR_API_TOKEN: sidecar.apiToken, APP_API_TOKEN: sidecar.appApiToken, POD_NAME: sidecar.podName } }),
         waitReady: (p) =>
           waitUntil(name, httpOk(`http://127.0.0.1:${sidecar.httpPort}/v1.0/healthz/outbound`), { timeoutMs: 60_000, process: p }),
       };

@@ -97,7 +97,14 @@ export async function stopIntegrationStack(): Promise<void> {
   }
 }
 
-const sidecarInfo = (s: Sidecar) => ({ httpPort: s.httpPort, apiToken: s.apiToken, appPort: s.appPort ?? 0, appApiToken: s.appApiToken });
+const sidecarInfo = (s: Sidecar) => ({
+  httpPort: s.httpPort,
+  apiToken: s.apiToken,
+  appPort: s.appPort ?? 0,
+  appApiToken: s.appApiToken,
+  metricsPort: s.metricsPort ?? 0,
+  podName: s.podName,
+});
 
 const runDirPrefix = 'mercato-it-';
 

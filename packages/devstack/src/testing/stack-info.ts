@@ -3,6 +3,10 @@ export interface SidecarInfo {
   apiToken: string;
   appPort: number;
   appApiToken: string;
+  /** The app's Prometheus `/metrics` port (loopback; not routed through the ingress). */
+  metricsPort: number;
+  /** The replica's instance name (POD_NAME of its app and daprd). */
+  podName: string;
 }
 
 /** What the test files know about the running platform (set by the global setup). */
