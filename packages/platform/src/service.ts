@@ -29,8 +29,23 @@ export interface ServiceDefinition<S extends ServiceConfigSchema> {
   configSchema: S;
   /** Indexes the service's invariants rely on; business routes answer 503 until they exist. */
   indexes: IndexPlan;
-  routes(dependencies: ServiceDependencies<z.output<S>>): Router;
+  /** The service's routes, or its routes with start-up work and background work of its own (`ServiceParts`). */
+  routes(dependencies: ServiceDependencies<z.output<S>>): Router | ServiceParts;
 }
+
+/** A service that keeps state of its own beside the database (a search index, say). */
+export interface ServiceParts {
+  router: Router;
+  /**
+   * Start-up work before the service takes business requests (e.g. loading its search index); readiness stays 503
+   * until it resolves. It retries on its own until `shutdown` (ServiceDependencies) aborts.
+   */
+  warmUp?: () => Promise<void>;
+  /** Stops the service's own background work on shutdown, before the database closes. */
+  stop?: () => void | Promise<void>;
+}
+
+const isRouter = (value: Router | ServiceParts): value is Router => typeof value === 'function';
 
 /**
  * Wires a service the same way every time: config → logger → database → events → app → listen. A bad config stops
@@ -65,6 +80,7 @@ export async function startService<S extends ServiceConfigSchema>(
   };
 
   let indexesReady = false;
+  let warm = false;
   let accepting = true;
   // Stops index creation and any background work the routes started.
   const stopIndexing = new AbortController();
@@ -74,6 +90,8 @@ export async function startService<S extends ServiceConfigSchema>(
     })
     .catch((error: unknown) => logger.debug('index creation stopped', { error: String(error) }));
 
+  const built = definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal });
+  const parts: ServiceParts = isRouter(built) ? { router: built } : built;
   const app = createApp({
     serviceName: config.SERVICE_NAME,
     logger,
@@ -89,10 +107,26 @@ export async function startService<S extends ServiceConfigSchema>(
         },
       },
       sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT),
+      {
+        name: 'warm-up',
+        check: async () => {
+          if (!warm) throw new Error('start-up work not finished yet');
+        },
+      },
     ],
-    routes: definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal }),
-    isAcceptingWork: () => accepting && indexesReady,
+    routes: parts.router,
+    isAcceptingWork: () => accepting && indexesReady && warm,
   });
+  if (!parts.warmUp) warm = true;
+  else {
+    void parts
+      .warmUp()
+      .then(() => {
+        warm = true;
+        logger.info('warmed up');
+      })
+      .catch((error: unknown) => logger.error('start-up work failed', { error: String(error) }));
+  }
 
   return listen({
     app,
@@ -103,7 +137,7 @@ export async function startService<S extends ServiceConfigSchema>(
     setAcceptingWork: (value) => {
       accepting = value;
     },
-    onShutdown: [() => stopIndexing.abort(), () => events.stop(), () => database.close()],
+    onShutdown: [() => stopIndexing.abort(), () => parts.stop?.(), () => events.stop(), () => database.close()],
   });
 }
 
