@@ -67,12 +67,46 @@ describe('the categories OpenAPI document', () => {
 
   it('when the list is documented, then it shows the paging convention with the enforced maximum', () => {
     const query = Object.fromEntries(operation('/categories', 'get').parameters.map((p) => [p.name, p]));
-    expect(Object.keys(query).sort()).toEqual(['cursor', 'limit', 'parent', 'q', 'total']);
+    expect(Object.keys(query).sort()).toEqual(['cursor', 'depth', 'limit', 'parent', 'q', 'total', 'tree']);
     expect(query['limit']!.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: maxPageSize });
     expect(query['cursor']!.schema).toMatchObject({ type: 'string', format: 'page-cursor' });
-    const page = operation('/categories', 'get').responses['200']!.content!['application/json']!.schema;
-    expect(page.required!.sort()).toEqual(['items', 'nextCursor']);
-    expect(Object.keys(page.properties!)).toEqual(['items', 'nextCursor', 'total']);
+    const [page] = operation('/categories', 'get').responses['200']!.content!['application/json']!.schema['anyOf'] as Schema[];
+    expect(page!.required!.sort()).toEqual(['items', 'nextCursor']);
+    expect(Object.keys(page!.properties!)).toEqual(['items', 'nextCursor', 'total']);
+  });
+
+  it('when the tree is documented, then its nodes are one recursive component the document itself resolves', () => {
+    const [, tree] = operation('/categories', 'get').responses['200']!.content!['application/json']!.schema['anyOf'] as Schema[];
+    expect(tree!.properties!['items']).toMatchObject({ type: 'array', items: { $ref: '#/components/schemas/CategoryNode' } });
+    const node = (document['components'] as { schemas: Record<string, Schema> }).schemas['CategoryNode']!;
+    expect(node.properties!['children']).toMatchObject({ items: { $ref: '#/components/schemas/CategoryNode' } });
+    // zod's own `#/$defs/…` would resolve against the document's root, where there is none.
+    expect(JSON.stringify(document)).not.toContain('$defs');
+    const depth = operation('/categories', 'get').parameters.find((p) => p.name === 'depth')!;
+    expect(depth.schema).toMatchObject({ type: 'integer', minimum: 0 });
+  });
+
+  it('when conditional requests are documented, then GET one takes If-None-Match, PATCH and DELETE If-Match, and entities carry an ETag', () => {
+    const headerParameters = (path: string, method: string) =>
+      operation(path, method).parameters.filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headerParameters('/categories/{id}', 'get')).toEqual(['If-None-Match']);
+    expect(headerParameters('/categories/{id}', 'patch')).toEqual(['If-Match']);
+    expect(headerParameters('/categories/{id}', 'delete')).toEqual(['If-Match']);
+    expect(Object.keys(operation('/categories/{id}', 'get').responses)).toContain('304');
+    expect(Object.keys(operation('/categories/{id}', 'patch').responses)).toContain('412');
+    expect(Object.keys(operation('/categories/{id}', 'delete').responses)).toContain('412');
+    expect(Object.keys(operation('/categories/{id}', 'patch').responses['200']!.headers ?? {})).toEqual(['ETag']);
+    // A 204 has no entity to tag.
+    expect(operation('/categories/{id}', 'delete').responses['204']!.headers).toBeUndefined();
+  });
+
+  it("when another service reads with its own identity, then the read routes admit the 'service' role and the writes do not", () => {
+    const rolesOf = (method: string, path: string) => categoryOperations(maxPageSize).find((op) => op.method === method && op.path === path)!.roles;
+    expect(rolesOf('get', '/categories')).toContain('service');
+    expect(rolesOf('get', '/categories/{id}')).toContain('service');
+    for (const [method, path] of [['post', '/categories'], ['patch', '/categories/{id}'], ['delete', '/categories/{id}']] as const) {
+      expect(rolesOf(method, path)).not.toContain('service');
+    }
   });
 
   it('when a category is named in a path, then its id or its slug in any case is documented', () => {
@@ -81,8 +115,8 @@ describe('the categories OpenAPI document', () => {
     expect(['laptops', 'Home-Decoration', '0b7c6a52-1c7e-4e8e-9a4b-2f1c3d4e5f60'].every((ref) => pattern.test(ref))).toBe(true);
   });
 
-  it('when created, then the Location header is documented', () => {
-    expect(Object.keys(operation('/categories', 'post').responses['201']!.headers ?? {})).toEqual(['Location']);
+  it('when created, then the Location and ETag headers are documented', () => {
+    expect(Object.keys(operation('/categories', 'post').responses['201']!.headers ?? {})).toEqual(['Location', 'ETag']);
   });
 
   it('when the devstack reads the exported document, then it carries the default maximum page size', () => {

@@ -31,6 +31,12 @@ interface CategoryDocument extends OutboxFields {
   description: string;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * The public version (the ETag): bumped by business writes only. `_rev` counts the outbox clean-up too, which runs
+   * right after each write, so an ETag built on it would be stale by the time the client sends it back. Absent on
+   * documents stored before versions existed, which count as version 1.
+   */
+  version?: number;
 }
 
 const collectionName = 'categories';
@@ -48,7 +54,15 @@ export const categoryIndexes: IndexPlan = {
   ],
 };
 
-export type WriteOutcome = { ok: true; category: Category } | { ok: false; reason: 'duplicate-slug' | 'not-found' };
+/** A write whose required version is no longer current, with the version it found. */
+export interface StaleOutcome {
+  ok: false;
+  reason: 'stale-version';
+  current: number;
+}
+
+export type WriteOutcome = { ok: true; category: Category } | { ok: false; reason: 'duplicate-slug' | 'not-found' } | StaleOutcome;
+export type DeleteOutcome = { ok: true } | { ok: false; reason: 'not-found' } | StaleOutcome;
 
 export interface ListFilter {
   parentId?: string | null;
@@ -58,6 +72,8 @@ export interface ListFilter {
   limit: number;
   /** Also count every match (costs a second query). */
   withTotal?: boolean;
+  /** Only categories this many levels below a root (0: the roots). */
+  depth?: number | undefined;
 }
 
 /** Writes take the event describing them; it is stored with the change and then delivered. */
@@ -67,16 +83,23 @@ export interface CategoryRepository {
   findBySlug(slug: string): Promise<Category | undefined>;
   /** Sorted by slug. */
   list(filter: ListFilter): Promise<{ items: Category[]; total?: number }>;
+  /** Every category, or every one below `ancestorId`; unsorted, for building the nested tree. */
+  listSubtree(ancestorId?: string): Promise<Category[]>;
   /**
-   * Writes what `decide` computes from the current category as its next revision. `decide` runs again whenever another
-   * write got there first, so it must compute from its argument alone.
+   * Writes what `decide` computes from the current category as its next version. `decide` runs again whenever another
+   * write got there first, so it must compute from its argument alone. With `requiredVersion` the write happens only
+   * while the category is still at that version, checked inside the claimed write so two writers holding the same
+   * version cannot both pass.
    */
-  update(id: string, decide: (current: Category) => CategoryDecision): Promise<WriteOutcome>;
+  update(id: string, decide: (current: Category) => CategoryDecision, requiredVersion?: number): Promise<WriteOutcome>;
   /** Rewrites the ancestors of everything below `id` to follow `id`'s current path; idempotent. */
   rebaseDescendants(id: string): Promise<number>;
   countChildren(id: string): Promise<number>;
-  /** Marks the category deleted together with the event `describe` builds from its current state. */
-  delete(id: string, describe: (current: Category) => CloudEvent): Promise<boolean>;
+  /**
+   * Marks the category deleted together with the event `describe` builds from its current state; with
+   * `requiredVersion`, only while it is still at that version (checked inside the claimed write, as for `update`).
+   */
+  delete(id: string, describe: (current: Category) => CloudEvent, requiredVersion?: number): Promise<DeleteOutcome>;
   /**
    * Runs a structural change (create under a parent, move, delete) after every earlier one completed and before any
    * later one starts, so what `change` checks still holds when it writes.
@@ -85,7 +108,8 @@ export interface CategoryRepository {
 }
 
 export interface CategoryDecision {
-  changes: Partial<Omit<Category, 'id' | 'createdAt'>>;
+  /** The version is the repository's to bump. */
+  changes: Partial<Omit<Category, 'id' | 'createdAt' | 'version'>>;
   event: CloudEvent;
 }
 
@@ -107,6 +131,25 @@ export function rebaseAncestors(movedId: string, movedAncestors: readonly string
   return [...movedAncestors, ...ancestors.slice(at)];
 }
 
+const versionOf = (doc: CategoryDocument) => doc.version ?? 1;
+
+/**
+ * Runs a claimed write that must find the category at `required` (when given): the check sits inside the write's
+ * decide function, which the revision rule re-runs on every retry, so a writer that lost the claim re-reads, finds the
+ * winner's version and stops. Returns the version found when it was stale.
+ */
+function guardedBy(required: number | undefined) {
+  let stale: number | undefined;
+  return {
+    /** True when the write may go ahead on `current`; false records the version it found. */
+    admits(current: CategoryDocument): boolean {
+      stale = required !== undefined && versionOf(current) !== required ? versionOf(current) : undefined;
+      return stale === undefined;
+    },
+    outcome: (): StaleOutcome | undefined => (stale === undefined ? undefined : { ok: false, reason: 'stale-version', current: stale }),
+  };
+}
+
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item, i) => item === b[i]);
 
 const toCategory = (doc: CategoryDocument): Category => ({
@@ -118,6 +161,7 @@ const toCategory = (doc: CategoryDocument): Category => ({
   description: doc.description,
   createdAt: doc.createdAt.toISOString(),
   updatedAt: doc.updatedAt.toISOString(),
+  version: versionOf(doc),
 });
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -142,7 +186,8 @@ export function createCategoryRepository(
       // Through the rule, so a concurrent rename of a descendant is kept; computed from the descendant's current path.
       const result = await store.write(_id, (current) => {
         const ancestors = rebaseAncestors(id, moved.ancestors, current.ancestors);
-        return sameList(ancestors, current.ancestors) ? undefined : { ...current, ancestors };
+        // A new path is a new representation of the descendant, so its version moves too.
+        return sameList(ancestors, current.ancestors) ? undefined : { ...current, ancestors, version: versionOf(current) + 1 };
       });
       if (result.status === 'written') rewritten += 1;
     }
@@ -162,13 +207,14 @@ export function createCategoryRepository(
 
   return {
     async insert(category, event) {
-      const { id, createdAt, updatedAt, ...rest } = category;
+      const { id, createdAt, updatedAt, version: _version, ...rest } = category;
       try {
         await store.insert({
           _id: id,
           ...rest,
           createdAt: new Date(createdAt),
           updatedAt: new Date(updatedAt),
+          version: 1,
           ...withEvent(event),
         });
         await events.deliver(store, id);
@@ -189,9 +235,10 @@ export function createCategoryRepository(
       return doc ? toCategory(doc) : undefined;
     },
 
-    async list({ parentId, text, after, limit, withTotal }) {
+    async list({ parentId, text, after, limit, withTotal, depth }) {
       const filter: Filter<CategoryDocument> = { ...live };
       if (parentId !== undefined) filter.parentId = parentId;
+      if (depth !== undefined) filter.ancestors = { $size: depth };
       if (text) {
         const pattern = { $regex: escapeRegex(text), $options: 'i' };
         filter.$or = [{ name: pattern }, { slug: pattern }];
@@ -207,17 +254,23 @@ export function createCategoryRepository(
       return count === undefined ? { items: docs.map(toCategory) } : { items: docs.map(toCategory), total: count };
     },
 
-    async update(id, decide) {
+    async listSubtree(ancestorId) {
+      const filter: Filter<CategoryDocument> = ancestorId === undefined ? { ...live } : { ancestors: ancestorId, ...live };
+      return (await categories.find(filter, options).toArray()).map(toCategory);
+    },
+
+    async update(id, decide, requiredVersion) {
+      const guard = guardedBy(requiredVersion);
       try {
         const result = await store.write(id, (current) => {
-          if (current._deleted) return undefined;
+          if (current._deleted || !guard.admits(current)) return undefined;
           const { changes, event } = decide(toCategory(current));
           const { updatedAt, ...rest } = changes;
-          const set: Partial<CategoryDocument> = { ...rest };
+          const set: Partial<CategoryDocument> = { ...rest, version: versionOf(current) + 1 };
           if (updatedAt) set.updatedAt = new Date(updatedAt);
           return changedWithEvent(current, set, event);
         });
-        if (result.status !== 'written') return { ok: false, reason: 'not-found' };
+        if (result.status !== 'written') return guard.outcome() ?? { ok: false, reason: 'not-found' };
         await events.deliver(store, id);
         return { ok: true, category: toCategory(result.doc) };
       } catch (error) {
@@ -230,14 +283,15 @@ export function createCategoryRepository(
 
     countChildren: (id) => categories.countDocuments({ parentId: id, ...live }),
 
-    async delete(id, describe) {
+    async delete(id, describe, requiredVersion) {
+      const guard = guardedBy(requiredVersion);
       // Marked deleted with its event in one write; the publisher removes it once the event is out.
       const result = await store.write(id, (current) =>
-        current._deleted ? undefined : deletedWithEvent(current, describe(toCategory(current))),
+        current._deleted || !guard.admits(current) ? undefined : deletedWithEvent(current, describe(toCategory(current))),
       );
-      if (result.status !== 'written') return false;
+      if (result.status !== 'written') return guard.outcome() ?? { ok: false, reason: 'not-found' };
       await events.deliver(store, id);
-      return true;
+      return { ok: true };
     },
 
     structural: (intent, change) => tree.run(intent, change),

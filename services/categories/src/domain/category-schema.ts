@@ -60,11 +60,28 @@ export type CategoryChanges = z.output<typeof categoryChangesSchema>;
 /** Page sizes of the category list; the maximum is the service's `MAX_PAGE_SIZE`. */
 export const categoryPageLimits = (maxLimit: number): PageLimits => ({ defaultLimit: Math.min(50, maxLimit), maxLimit });
 
-/** The list's query, sorted by slug (unique, so it is the keyset the cursor names). */
+/** Deepest level a query may name; far below what a real catalog has, and it keeps `depth` a bounded number. */
+export const maxTreeDepth = 64;
+
+/**
+ * The list's query, sorted by slug (unique, so it is the keyset the cursor names). With `tree=true` the same path
+ * answers the nested tree instead of a page; the paging fields then do not apply (see the use case).
+ */
 export function categoryQuerySchema(limits: PageLimits) {
   return z.strictObject({
     parent: categoryRefSchema.meta({ description: '`root` for the top level, or the id or slug of the parent' }).optional(),
-    q: text(100, { blank: false, inUrl: true }).meta({ description: 'Case-insensitive text in name or slug' }).optional(),
+    q: text(100, { blank: false, inUrl: true }).meta({ description: 'Case-insensitive text in name or slug (not with `tree=true`)' }).optional(),
+    tree: z
+      .enum(['true', 'false'])
+      .optional()
+      .meta({ description: 'With `true`, the nested tree below `parent` (the whole tree without it), each node\'s children sorted by slug; not paged, so `cursor`, `total` and `q` are refused and `limit` is ignored' }),
+    depth: z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(0, 'must be at least 0')
+      .max(maxTreeDepth, `must be at most ${maxTreeDepth}`)
+      .optional()
+      .meta({ description: `With \`tree=true\`: levels kept below the top level (0 = the top level only). Without it: only categories that many levels below a root (0 = roots).` }),
     ...pageQueryShape(limits),
   });
 }
@@ -84,8 +101,28 @@ export const categorySchema = z.object({
   description: z.string(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  version: z.number().int().min(1).describe('Bumped by every change to the category; the ETag is this number in quotes'),
 });
 export type Category = z.output<typeof categorySchema>;
 
 export const categoryPageSchema = pageSchema(categorySchema);
 export type CategoryPage = z.output<typeof categoryPageSchema>;
+
+/** A category in the nested tree: its children, sorted by slug, as deep as the query's `depth` keeps them. */
+export type CategoryNode = Category & { childCount: number; children: CategoryNode[] };
+export const categoryNodeSchema: z.ZodType<CategoryNode> = categorySchema
+  .extend({
+    childCount: z.number().int().min(0).describe('How many children the category has, also where `depth` cut them off'),
+    get children() {
+      return z.array(categoryNodeSchema);
+    },
+  })
+  .meta({ id: 'CategoryNode' });
+
+export const categoryTreeSchema = z.object({
+  items: z.array(categoryNodeSchema).describe('The top level: the roots, or the children of `parent`'),
+});
+export type CategoryTree = z.output<typeof categoryTreeSchema>;
+
+/** What the list path answers: a page, or with `tree=true` the tree. */
+export const categoryListSchema = z.union([categoryPageSchema, categoryTreeSchema]);

@@ -1,5 +1,5 @@
-import { clientPath, parseInput, principalFrom, requireRole } from '@mercato/platform';
-import { Router } from 'express';
+import { clientPath, etagOf, isNotModified, parseInput, principalFrom, requiredVersion, requireRole } from '@mercato/platform';
+import { Router, type Response } from 'express';
 import {
   categoryChangesSchema,
   categoryPageLimits,
@@ -9,6 +9,9 @@ import {
 } from '../../domain/category-schema';
 import type { CategoryUseCases } from '../../domain/category-use-cases';
 import { categoryApiDocument, readers, writers } from './openapi';
+
+/** Answers one category with its version as the ETag, so the client can send it back in If-Match. */
+const sendCategory = (res: Response, category: { version: number }) => res.set('ETag', etagOf(category.version)).json(category);
 
 /** HTTP in, parsed input to the use case, JSON out. No request or response object goes past this file. */
 export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number): Router {
@@ -29,24 +32,30 @@ export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number):
   // Every route that names a category takes its id or its slug (lower-cased by the schema).
   router.get('/categories/:id', requireRole(...readers), async (req, res) => {
     const { id } = parseInput(categoryPathSchema, req.params, 'params');
-    res.json(await useCases.get(id));
+    const category = await useCases.get(id);
+    if (isNotModified(req.header('if-none-match'), category.version)) {
+      res.status(304).set('ETag', etagOf(category.version)).end();
+      return;
+    }
+    sendCategory(res, category);
   });
 
   router.post('/categories', requireRole(...writers), async (req, res) => {
     const input = parseInput(newCategorySchema, req.body, 'body');
     const category = await useCases.create(input, principalFrom(req).subject);
-    res.status(201).location(clientPath(req, `/categories/${category.id}`)).json(category);
+    sendCategory(res.status(201).location(clientPath(req, `/categories/${category.id}`)), category);
   });
 
   router.patch('/categories/:id', requireRole(...writers), async (req, res) => {
     const { id } = parseInput(categoryPathSchema, req.params, 'params');
     const changes = parseInput(categoryChangesSchema, req.body, 'body');
-    res.json(await useCases.update(id, changes, principalFrom(req).subject));
+    const required = requiredVersion(req.header('if-match'));
+    sendCategory(res, await useCases.update(id, changes, principalFrom(req).subject, required));
   });
 
   router.delete('/categories/:id', requireRole('admin'), async (req, res) => {
     const { id } = parseInput(categoryPathSchema, req.params, 'params');
-    await useCases.remove(id, principalFrom(req).subject);
+    await useCases.remove(id, principalFrom(req).subject, requiredVersion(req.header('if-match')));
     res.status(204).end();
   });
 
