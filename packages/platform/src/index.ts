@@ -19,3 +19,6 @@ export * from './revisions';
 export * from './service-identity';
 export * from './invocation';
 export * from './conditional';
+export * from './timing';
+export * from './cache';
+export * from './metrics';
