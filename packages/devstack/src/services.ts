@@ -29,6 +29,14 @@ export const platformServices: readonly ServiceSpec[] = [
     // Two, so the tests can kill one mid-run and see that no value is handed out twice.
     replicas: 2,
   },
+  {
+    appId: 'products',
+    main: 'services/products/dist/main.js',
+    ingress: { prefix: '/api/products', appPath: '/products' },
+    database: 'products',
+    // Two: each keeps its own search index and cache, and the tests prove both stay current.
+    replicas: 2,
+  },
 ];
 
 export const replicasOf = (service: ServiceSpec): number => Math.max(1, service.replicas ?? 1);

@@ -24,6 +24,18 @@ export interface ApiResponse<T = unknown> {
   body: T;
 }
 
+/** Status, headers and the body as JSON (or as text when it is not JSON). */
+async function answerOf<T>(response: Response): Promise<ApiResponse<T>> {
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON; keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
 /** Calls the platform through the ingress, as an API client would. */
 export async function api<T = unknown>(
   method: string,
@@ -39,14 +51,32 @@ export async function api<T = unknown>(
   const init: RequestInit = { method, headers, signal: AbortSignal.timeout(30_000) };
   if (body !== undefined) init.body = body;
   const response = await fetch(`${stackInfo().ingressUrl}${path}`, init);
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON; keep the text
+  return answerOf<T>(response);
+}
+
+/**
+ * Calls one replica of an app directly, through that replica's own sidecar (a daprd invoking its own app id calls its
+ * local app, with the bearer check of the app pipeline), to see what that replica answers. `path` is the app's own
+ * path, e.g. `/products?q=phone`.
+ */
+export async function replicaApi<T = unknown>(
+  appId: string,
+  replica: number,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const sidecar = stackInfo().replicas[appId]?.[replica - 1];
+  if (!sidecar) throw new Error(`no replica ${replica} of ${appId}`);
+  const headers: Record<string, string> = { 'dapr-api-token': sidecar.apiToken, ...options.headers };
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  const init: RequestInit = { method, headers, signal: AbortSignal.timeout(30_000) };
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(options.body);
   }
-  return { status: response.status, headers: response.headers, body: parsed as T };
+  const response = await fetch(`http://127.0.0.1:${sidecar.httpPort}/v1.0/invoke/${appId}/method${path}`, init);
+  return answerOf<T>(response);
 }
 
 /** Stops (on purpose), starts, or SIGKILLs (a crash: the supervisor restarts it) one process of the test platform. */

@@ -1,0 +1,35 @@
+import { reportStartupFailure, serviceIdentityFromConfig, serviceInvokerFromConfig, startService } from '@mercato/platform';
+import { productsConfigSchema } from './config';
+import { createCategoriesClient } from './data-access/categories-client';
+import { createIndexConsumerGroups } from './data-access/index-consumer-groups';
+import { createProductRepository, productIndexes } from './data-access/product-repository';
+import { createProductSearchIndex } from './data-access/product-search-index';
+import { createProductUseCases } from './domain/product-use-cases';
+import { productRoutes } from './entry-points/api/routes';
+import { createCatalogSync } from './entry-points/events/catalog-events';
+
+startService({
+  configSchema: productsConfigSchema,
+  indexes: productIndexes,
+  routes: ({ config, database, events, revisions, logger, shutdown }) => {
+    const repository = createProductRepository(database.db, events, revisions);
+    const categories = createCategoriesClient(serviceInvokerFromConfig(config, serviceIdentityFromConfig(config)), config.CATEGORIES_APP_ID);
+    const index = createProductSearchIndex();
+    const sync = createCatalogSync({
+      targets: { index, categoryClock: new Map() },
+      repository,
+      categories,
+      groups: config.REDIS_URL
+        ? createIndexConsumerGroups({
+            redisUrl: config.REDIS_URL, stream: config.EVENTS_TOPIC, groupPrefix: config.INDEX_GROUP_PREFIX,
+            podName: config.POD_NAME, idleMs: config.INDEX_GROUP_IDLE_MS, logger,
+          })
+        : undefined,
+      subscription: { daprHost: config.DAPR_HOST, daprGrpcPort: config.DAPR_GRPC_PORT, daprApiToken: config.DAPR_API_TOKEN, pubsubName: config.INDEX_PUBSUB, topic: config.EVENTS_TOPIC },
+      logger,
+      shutdown,
+    });
+    const useCases = createProductUseCases(repository, categories, index, events, { currency: config.CATALOG_CURRENCY });
+    return { router: productRoutes(useCases, config.MAX_PAGE_SIZE), warmUp: sync.warmUp, stop: sync.stop };
+  },
+}).catch(reportStartupFailure);

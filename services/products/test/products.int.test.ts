@@ -1,0 +1,160 @@
+import { api, controlProcess, eventually, receivedEvents, stackInfo, tokenFor } from '@mercato/devstack';
+import { MongoClient } from 'mongodb';
+import { createProduct, newCategory, productBody, search, uniqueWord, type Problem, type Product } from './support';
+
+/** Reads the database directly, bypassing the service, to prove what was (not) stored. */
+async function storedWithSku(sku: string): Promise<number> {
+  const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+  try {
+    return await client.db('products').collection('products').countDocuments({ sku: sku.toUpperCase() });
+  } finally {
+    await client.close();
+  }
+}
+
+const post = async (body: unknown, role: 'editor' | 'viewer' = 'editor') =>
+  api<Product & Problem>('POST', '/api/products', { token: await tokenFor(role), body });
+
+describe('products through ingress → daprd (bearer) → app → FerretDB', () => {
+  let category: string;
+  beforeAll(async () => {
+    category = await newCategory('Products test');
+  });
+
+  it('when an editor creates a product, then 201 with Location and ETag, and catalog.product.created is published', async () => {
+    const body = productBody(category, { sku: uniqueWord('sku-'), name: 'Trail shoe' });
+    const created = await post(body);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ sku: body.sku.toUpperCase(), name: 'Trail shoe', categoryIds: [category], version: 1 });
+    expect(created.headers.get('location')).toBe(`/api/products/${created.body.id}`);
+    expect(created.headers.get('etag')).toBe('"1"');
+    const events = await eventually(receivedEvents, (all) => all.some((e) => e.subject === created.body.id));
+    expect(events.find((e) => e.subject === created.body.id)).toMatchObject({ type: 'catalog.product.created', source: 'products' });
+  });
+
+  it('when a viewer creates, then 403; when the body is invalid, then 400 naming each field; nothing is stored', async () => {
+    const sku = uniqueWord('denied-');
+    expect((await post(productBody(category, { sku }), 'viewer')).status).toBe(403);
+    const invalid = await post(productBody(category, { sku, price: { amount: 19.99, currency: 'usd' }, categoryIds: [], extra: 1 }));
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors?.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['body.price.amount', 'body.price.currency', 'body.categoryIds', 'body.extra']),
+    );
+    const injected = await post(productBody(category, { sku: { $gt: '' }, name: { $ne: null } }));
+    expect(injected.status).toBe(400);
+    expect(injected.body.errors?.map((e) => e.path)).toEqual(expect.arrayContaining(['body.sku', 'body.name']));
+    expect(await storedWithSku(sku)).toBe(0);
+  });
+
+  it('when a category does not exist, then 422 naming it; when the currency is not the catalog\'s, then 422; nothing is stored', async () => {
+    const sku = uniqueWord('orphan-');
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const orphan = await post(productBody(category, { sku, categoryIds: [category, unknown] }));
+    expect(orphan.status).toBe(422);
+    expect(orphan.body.type).toBe('https://mercato.dev/problems/category-not-found');
+    expect(orphan.body.detail).toContain(unknown);
+    const euro = await post(productBody(category, { sku, price: { amount: 100, currency: 'EUR' } }));
+    expect(euro.status).toBe(422);
+    expect(euro.body.type).toBe('https://mercato.dev/problems/currency-not-supported');
+    expect(await storedWithSku(sku)).toBe(0);
+  });
+
+  it('when the SKU is taken (in any case), then 409 duplicate-sku', async () => {
+    const sku = uniqueWord('dup-');
+    await createProduct(category, { sku });
+    const again = await post(productBody(category, { sku: sku.toLowerCase() }));
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe('https://mercato.dev/problems/duplicate-sku');
+  });
+
+  it('when read by id or by SKU, then the product with its ETag; with that ETag in If-None-Match, then 304', async () => {
+    const { body: product } = await createProduct(category, { sku: uniqueWord('read-') });
+    const viewer = await tokenFor('viewer');
+    const byId = await api<Product>('GET', `/api/products/${product.id}`, { token: viewer });
+    expect(byId.status).toBe(200);
+    expect(byId.headers.get('etag')).toBe('"1"');
+    const bySku = await api<Product>('GET', `/api/products/${product.sku.toLowerCase()}`, { token: viewer });
+    expect(bySku.body.id).toBe(product.id);
+    const response = await fetch(`${stackInfo().ingressUrl}/api/products/${product.id}`, {
+      headers: { authorization: `Bearer ${viewer}`, 'if-none-match': '"1"' },
+    });
+    expect(response.status).toBe(304);
+  });
+
+  it('when a product is a draft, then viewers neither read nor find it, and editors do', async () => {
+    const word = uniqueWord('draft');
+    const { body: draft } = await createProduct(category, { status: 'draft', name: `Draft ${word}` });
+    expect((await api('GET', `/api/products/${draft.id}`, { token: await tokenFor('viewer') })).status).toBe(404);
+    expect((await api('GET', `/api/products/${draft.id}`, { token: await tokenFor('editor') })).status).toBe(200);
+    expect((await search(`q=${word}&status=draft`, 'viewer')).body.total).toBe(0);
+    expect((await search(`q=${word}&status=draft`, 'editor')).body.items.map((p) => p.id)).toEqual([draft.id]);
+  });
+
+  it('when a write names a stale ETag in If-Match, then 412 and nothing changes; with the current one, then 200 and a new ETag', async () => {
+    const { body: product } = await createProduct(category, { sku: uniqueWord('etag-') });
+    const editor = await tokenFor('editor');
+    const patch = (ifMatch: string, name: string) =>
+      fetch(`${stackInfo().ingressUrl}/api/products/${product.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json', 'if-match': ifMatch },
+        body: JSON.stringify({ name }),
+      });
+    const current = await patch('"1"', 'Renamed once');
+    expect(current.status).toBe(200);
+    expect(current.headers.get('etag')).toBe('"2"');
+    const stale = await patch('"1"', 'Lost rename');
+    expect(stale.status).toBe(412);
+    expect(((await stale.json()) as Problem).type).toBe('https://mercato.dev/problems/stale-version');
+    const read = await api<Product>('GET', `/api/products/${product.id}`, { token: editor });
+    expect(read.body).toMatchObject({ name: 'Renamed once', version: 2 });
+  });
+
+  it('when eight writers send the same If-Match at once, then exactly one wins and the others get 412', async () => {
+    const { body: product } = await createProduct(category, { sku: uniqueWord('race-') });
+    const editor = await tokenFor('editor');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        fetch(`${stackInfo().ingressUrl}/api/products/${product.id}`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${editor}`, 'content-type': 'application/json', 'if-match': '"1"' },
+          body: JSON.stringify({ stock: 100 + i }),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(answers.filter((s) => s === 200)).toHaveLength(1);
+    expect(answers.filter((s) => s === 412)).toHaveLength(7);
+    const read = await api<Product>('GET', `/api/products/${product.id}`, { token: editor });
+    expect(read.body.version).toBe(2);
+    expect(read.body.stock).toBe(100 + answers.indexOf(200));
+  });
+
+  it('when PUT replaces a product, then every field is the new one; when an admin deletes it, then 204 and 404 after', async () => {
+    const { body: product } = await createProduct(category, { sku: uniqueWord('put-'), tags: ['old'] });
+    const editor = await tokenFor('editor');
+    const replaced = await api<Product>('PUT', `/api/products/${product.id}`, {
+      token: editor,
+      body: productBody(category, { sku: product.sku, name: 'Replaced', tags: [], attributes: { color: 'red' } }),
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body).toMatchObject({ name: 'Replaced', tags: [], attributes: { color: 'red' }, version: 2, createdAt: product.createdAt });
+    expect((await api('DELETE', `/api/products/${product.id}`, { token: editor })).status).toBe(403);
+    expect((await api('DELETE', `/api/products/${product.id}`, { token: await tokenFor('admin') })).status).toBe(204);
+    expect((await api('GET', `/api/products/${product.id}`, { token: editor })).status).toBe(404);
+  });
+
+  it('when categories is down, then a write that names a category answers 503 with Retry-After and stores nothing', async () => {
+    const sku = uniqueWord('down-');
+    const replicas = stackInfo().replicas['categories']!.length;
+    const names = Array.from({ length: replicas }, (_, i) => `categories-${i + 1}`);
+    await Promise.all(names.map((name) => controlProcess(name, 'stop')));
+    try {
+      const response = await post(productBody(category, { sku }));
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    } finally {
+      await Promise.all(names.map((name) => controlProcess(name, 'start')));
+    }
+    expect(await storedWithSku(sku)).toBe(0);
+    await eventually(() => post(productBody(category, { sku })).then((r) => r.status), (status) => status === 201, 30_000);
+  });
+});
