@@ -12,6 +12,12 @@ export const productsConfigSchema = baseConfigSchema.extend({
   DAPR_GRPC_PORT: z.coerce.number().int().min(1).max(65535),
   /** The app id of the categories service, called to check every category a product names. */
   CATEGORIES_APP_ID: z.string().default('categories'),
+  /** How long a product detail lives in the shared cache (L2) without being read again. */
+  CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Product details this replica keeps in memory (L1), most recently used first; 0 turns L1 off. */
+  CACHE_LOCAL_ENTRIES: z.coerce.number().int().min(0).default(10_000),
+  /** The longest an L1 copy is served without a newer event: the bound on a missed event's staleness. */
+  CACHE_LOCAL_TTL_MS: z.coerce.number().int().min(100).default(60_000),
   /**
    * The replica's own name (a pod's name in a cluster, the devstack's replica name locally). Its sidecar reads the
    * same POD_NAME, so the `catalog-index` pub/sub component gives this replica a consumer group of its own.
