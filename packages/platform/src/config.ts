@@ -51,6 +51,16 @@ export const baseConfigSchema = z.object({
   REVISION_CLAIM_STALE_MS: z.coerce.number().int().min(100).default(5000),
   /** How long a write keeps retrying against concurrent writers of the same item before answering 409. */
   REVISION_RETRY_BUDGET_MS: z.coerce.number().int().nonnegative().default(5000),
+  /**
+   * Port of the Prometheus `/metrics` endpoint (metrics.ts), never behind the sidecar or the ingress. Optional: without
+   * it no metrics are collected and no port is opened.
+   */
+  METRICS_PORT: port.optional(),
+  /**
+   * Where `/metrics` listens. Loopback locally; in a cluster `0.0.0.0`, so Prometheus scrapes the pod's port (the app
+   * itself stays on APP_HOST, behind its sidecar, and no Service or ingress names the metrics port).
+   */
+  METRICS_HOST: z.string().default('127.0.0.1'),
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;

@@ -7,6 +7,7 @@ import { AppError, toProblem } from './errors';
 import { checkReadiness, type ReadinessCheck } from './health';
 import { allowedMethods, clientPath } from './http-paths';
 import { logLevels, type Logger } from './logger';
+import type { Metrics } from './metrics';
 import { isDatabaseUnavailable } from './mongo';
 import { requestContext, traceIdOf, type RequestContext } from './request-context';
 import { parseInput } from './validation';
@@ -22,6 +23,8 @@ export interface AppOptions {
   routes: Router;
   /** While false, business routes answer 503 (start-up before indexes exist, or shutdown drain). */
   isAcceptingWork: () => boolean;
+  /** When given, every request's latency goes into its histogram (metrics.ts); without it nothing is measured. */
+  metrics?: Pick<Metrics, 'observeRequest'> | undefined;
 }
 
 const healthPaths = ['/healthz', '/readyz'] as const;
@@ -36,7 +39,7 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
 
-  app.use(withRequestContext(logger));
+  app.use(withRequestContext(logger, options.metrics));
   app.use(fixedHeaders(helmet()));
 
   app.get('/healthz', (_req, res) => {
@@ -89,9 +92,10 @@ export function createApp(options: AppOptions): Express {
 
 /**
  * Request id, trace id and one log line per request. The line is written on `close` (it also fires when the client
- * gives up), with the trace id a problem body shows, so an error report leads straight to its line.
+ * gives up), with the trace id a problem body shows, so an error report leads straight to its line. The latency
+ * histogram is fed from the same listener and the same clock reading: no second listener or timer per request.
  */
-function withRequestContext(logger: Logger): RequestHandler {
+function withRequestContext(logger: Logger, metrics: AppOptions['metrics']): RequestHandler {
   return (req, res, next) => {
     const traceparent = req.header('traceparent');
     const requestId = req.header('x-request-id') ?? randomUUID();
@@ -101,11 +105,13 @@ function withRequestContext(logger: Logger): RequestHandler {
     const { method } = req;
     const path = req.path;
     res.once('close', () => {
+      const durationMs = performance.now() - started;
+      metrics?.observeRequest(req, res, durationMs);
       logger.request({
         method,
         path,
         status: res.statusCode,
-        durationMs: performance.now() - started,
+        durationMs,
         requestId,
         traceId,
         aborted: !res.writableFinished,

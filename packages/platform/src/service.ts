@@ -7,6 +7,7 @@ import { sidecarCheck } from './health';
 import { createApp } from './http';
 import { listen, type RunningService } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { ensureIndexes, openDatabase, type Database, type IndexPlan } from './mongo';
 import type { RevisionOptions } from './revisions';
 
@@ -19,6 +20,8 @@ export interface ServiceDependencies<C> {
   revisions: RevisionOptions;
   /** Aborted when the service shuts down: background work (start-up repairs, say) stops on it. */
   shutdown: AbortSignal;
+  /** The service's Prometheus metrics (for a cache's hit and miss counts); undefined without `METRICS_PORT`. */
+  metrics: Metrics | undefined;
 }
 
 /** Any schema whose parsed output includes the base config (a service extends `baseConfigSchema`). */
@@ -73,6 +76,7 @@ export async function startService<S extends ServiceConfigSchema>(
     logger,
     relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
   });
+  const metrics = config.METRICS_PORT === undefined ? undefined : createMetrics(config.SERVICE_NAME);
   const revisions: RevisionOptions = {
     staleAfterMs: config.REVISION_CLAIM_STALE_MS,
     retryBudgetMs: config.REVISION_RETRY_BUDGET_MS,
@@ -90,7 +94,7 @@ export async function startService<S extends ServiceConfigSchema>(
     })
     .catch((error: unknown) => logger.debug('index creation stopped', { error: String(error) }));
 
-  const built = definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal });
+  const built = definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal, metrics });
   const parts: ServiceParts = isRouter(built) ? { router: built } : built;
   const app = createApp({
     serviceName: config.SERVICE_NAME,
@@ -116,6 +120,7 @@ export async function startService<S extends ServiceConfigSchema>(
     ],
     routes: parts.router,
     isAcceptingWork: () => accepting && indexesReady && warm,
+    metrics,
   });
   if (!parts.warmUp) warm = true;
   else {
@@ -128,7 +133,11 @@ export async function startService<S extends ServiceConfigSchema>(
       .catch((error: unknown) => logger.error('start-up work failed', { error: String(error) }));
   }
 
-  return listen({
+  // Before the app listens, so a taken port stops the start-up instead of leaving a service nobody can scrape.
+  const closeMetrics = metrics && config.METRICS_PORT !== undefined ? await metrics.serve(config.METRICS_PORT, config.METRICS_HOST) : undefined;
+  if (closeMetrics) logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT, path: '/metrics' });
+
+  const listening = listen({
     app,
     host: config.APP_HOST,
     port: config.APP_PORT,
@@ -137,7 +146,13 @@ export async function startService<S extends ServiceConfigSchema>(
     setAcceptingWork: (value) => {
       accepting = value;
     },
-    onShutdown: [() => stopIndexing.abort(), () => parts.stop?.(), () => events.stop(), () => database.close()],
+    // Metrics close last, so a scrape during the drain still sees the last requests.
+    onShutdown: [() => stopIndexing.abort(), () => parts.stop?.(), () => events.stop(), () => database.close(), () => closeMetrics?.()],
+  });
+  // An app that cannot listen must not leave the metrics port holding the process open.
+  return listening.catch(async (error: unknown) => {
+    await closeMetrics?.();
+    throw error;
   });
 }
 
