@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { api, controlProcess, eventually, receivedEvents, stackInfo, tokenFor } from '@mercato/devstack';
 import { MongoClient, type Collection, type Document } from 'mongodb';
-import { type Category, type Problem, uniqueSlug } from './support';
+import { apiWithHeaders, type Category, type Problem, uniqueSlug } from './support';
 
 /**
  * Races against the real platform (two replicas of the service, FerretDB): FerretDB applies a filtered update as
@@ -190,6 +190,29 @@ describe('concurrent writes through revision claims (real FerretDB, two service 
     // The repairer's marker is gone with the repair.
     expect(await revisions.countDocuments({ _id: { $regex: `^${category.id}:\\d+:repair:` } })).toBe(0);
   });
+
+  it('when many PATCHes carry the same If-Match at once, then exactly one wins, the rest get 412, and only its change is stored', async () => {
+    const writers = 8;
+    for (let round = 0; round < 3; round += 1) {
+      const category = await create({ name: `Contested ${round}`, slug: uniqueSlug('if-match-race') });
+      const editor = await tokenFor('editor');
+      // Through the ingress, so the requests spread over both replicas.
+      const answers = await Promise.all(
+        Array.from({ length: writers }, (_, i) =>
+          apiWithHeaders<Category & Problem>('PATCH', `/api/categories/${category.id}`, {
+            token: editor, headers: { 'if-match': `"${category.version}"` }, body: { description: `writer ${i}` },
+          }),
+        ),
+      );
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect({ round, statuses }).toEqual({ round, statuses: [200, ...Array<number>(writers - 1).fill(412)] });
+      expect(answers.filter((a) => a.status === 412).every((a) => a.body.type === problem('stale-version'))).toBe(true);
+      const winner = answers.find((answer) => answer.status === 200)!;
+      const doc = await stored(category.id);
+      expect({ round, description: doc.description, version: doc['version'] }).toEqual({ round, description: winner.body.description, version: 2 });
+      expect(winner.headers.get('etag')).toBe('"2"');
+    }
+  }, 120_000);
 
   it('when a rename hits a taken slug, then 409 and its claim is rolled back, so the next write is not held up', async () => {
     const taken = await create({ name: 'Taken', slug: uniqueSlug('taken') });
