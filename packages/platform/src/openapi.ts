@@ -105,7 +105,9 @@ const conditionalHeaders = (conditional: Operation['conditional']) => {
 export function openApiDocument(api: ApiDescription): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of api.operations) {
-    const successHeaders = { ...op.success.headers, ...(op.conditional ? { ETag: 'The version of the entity, for If-Match / If-None-Match' } : {}) };
+    // A 204 (a deletion) has no entity to tag.
+    const tagged = op.conditional !== undefined && op.success.status !== 204;
+    const successHeaders = { ...op.success.headers, ...(tagged ? { ETag: 'The version of the entity, for If-Match / If-None-Match' } : {}) };
     const headers = Object.entries(successHeaders).map(([name, description]) => [name, { description, required: true, schema: { type: 'string' } }]);
     const responses: Record<string, unknown> = {
       [op.success.status]: {
