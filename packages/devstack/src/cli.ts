@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { claimDataDir } from './data-dir';
-import { demoUsers, testClient } from './keycloak';
+import { loadDemoCatalog, reusedToken } from './demo-catalog';
+import { demoUsers, fetchToken, testClient } from './keycloak';
 import { repoRoot } from './paths';
 import { tcpOpen } from './wait';
 import { platformServices } from './services';
@@ -40,7 +41,16 @@ async function up(): Promise<void> {
 
   // Ctrl-C is handled by the stack's supervisor: it stops every child, newest first, then exits.
 
+  if (process.env['MERCATO_DEMO_DATA'] === '0') say('demo catalog skipped (MERCATO_DEMO_DATA=0)');
+  else await loadDemoData(stack);
+
   const users = demoUsers.map((u) => `${u.username}/${u.password}`).join(', ');
+  // Each replica's Prometheus endpoint, on loopback beside its app: never through the ingress.
+  const metrics = Object.values(stack.replicas)
+    .flat()
+    .filter((sidecar) => sidecar.metricsPort !== undefined)
+    .map((sidecar) => `${sidecar.appId}-${sidecar.replica} http://127.0.0.1:${sidecar.metricsPort}/metrics`)
+    .join('\n                    ');
   process.stdout.write(`
 Mercato is running.
   Ingress (API)     ${stack.ingressUrl}/api/openapi.json describes it all: ${platformServices.map((s) => `${stack.ingressUrl}${s.ingress.prefix}`).join(', ')}
@@ -48,14 +58,34 @@ Mercato is running.
   Token issuer      ${stack.issuer}
   Demo logins       ${users}   (local use only)
   Logs              ${path.join(runDir, 'logs')}   (restarts of crashed processes: supervisor.log)
+  Metrics           ${metrics}
 
 Try it:
   TOKEN=$(curl -s -d grant_type=password -d client_id=${testClient.id} -d client_secret=${testClient.secret} \\
           -d username=editor -d password=editor ${stack.keycloakUrl}/realms/mercato/protocol/openid-connect/token | jq -r .access_token)
   curl -s -H "Authorization: Bearer $TOKEN" ${stack.ingressUrl}/api/categories
+  curl -s -H "Authorization: Bearer $TOKEN" '${stack.ingressUrl}/api/products?q=mascara'
 
 Press Ctrl-C to stop everything.
 `);
+}
+
+/**
+ * The demo catalog (demo/catalog), loaded through the ingress as the demo editor, so a first search finds real
+ * products. Idempotent: on a kept data folder it creates nothing. A failure is printed and the platform stays up.
+ */
+async function loadDemoData(stack: { ingressUrl: string; keycloakUrl: string }): Promise<void> {
+  const editor = demoUsers.find((user) => user.role === 'editor')!;
+  say('loading the demo catalog through the API (MERCATO_DEMO_DATA=0 skips it)');
+  try {
+    await loadDemoCatalog({
+      ingressUrl: stack.ingressUrl,
+      token: reusedToken(() => fetchToken(stack.keycloakUrl, editor)),
+      progress: say,
+    });
+  } catch (error) {
+    say(`demo catalog not loaded: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 up().catch((error: unknown) => {
