@@ -15,12 +15,14 @@ import type { CacheLevel, CacheResult, Metrics } from './metrics';
  *   refused. A reader that took more than half the TTL between its miss and its fill does not fill: the writer's entry
  *   lives a whole TTL after the writer's commit, so a slow reader cannot outlive it and find the key absent again.
  *   (Assumes Redis does not evict entries before their TTL: `maxmemory-policy noeviction`, Redis's default.)
- * - **L1 on the writing replica** is updated by `written()` before it touches L2: a read after a write on the same
- *   replica never returns the older value.
+ * - **L1 on the writing replica**: a read after a write on the same replica never returns the older value. `written()`
+ *   updates L1 before L2 where L1 holds the key or a read of it is under way; otherwise the next read goes to L2, which
+ *   holds the new version, and if L2 could not be updated, `written()` puts the new version in L1 after all.
  * - **L1 on another replica** may serve the older value until `observed()` runs for the write's event (the event lag),
  *   and never longer than `local.ttlMs`. Validating each L1 hit against L2 would cost the L2 round trip L1 exists to
- *   save, so L1 is kept fresh by events instead. `observed()` remembers the version even when nothing is cached, so a
- *   fill that was loaded before the write and lands after the event is refused too.
+ *   save, so L1 is kept fresh by events instead. `observed()` remembers the version while a read of the key is under
+ *   way, so a fill that was loaded before the write and lands after the event is refused too; events for keys this
+ *   replica neither holds nor reads leave L1 alone.
  * - **An outage never fails a read.** When daprd or Redis fails or takes longer than `timeoutMs`, the read goes to
  *   `load()`; the first failure is logged at warn, the return at info, every skipped lookup counted as an L2 `error`,
  *   and L2 is left alone for `outageBackoffMs` so reads do not each wait for the timeout. `written()` never throws: if
@@ -224,45 +226,67 @@ export function versionedCacheOver<T>(store: CacheStore, options: VersionedCache
     return false;
   };
 
+  /**
+   * Keys this replica is reading past L1 right now. L1 takes a write's or an event's version only for keys it holds or
+   * is reading: that is all a version has to protect (a fill that loaded before the write), and a stream of events for
+   * keys nobody reads here (a bulk load) does not push the read ones out of L1.
+   */
+  const reading = new Map<string, number>();
+  const concerns = (key: string) => local !== undefined && (local.holds(key) || reading.has(key));
+
+  /** L2, then the database, for a key L1 did not answer; `floor` is a version known to exist (observed). */
+  const readThrough = async (key: string, floor: number, load: () => Promise<T | undefined>): Promise<T | undefined> => {
+    const missedAt = now();
+    const shared = await readStore(key);
+    if (shared === 'unavailable') {
+      counters.count('l2', 'error');
+    } else if (shared !== 'absent' && shared.version >= floor) {
+      counters.count('l2', 'hit');
+      const value = 'deleted' in shared ? undefined : shared.value;
+      local?.offer(key, shared.version, value, 'deleted' in shared ? 'deleted' : 'value');
+      return value;
+    } else {
+      counters.count('l2', 'miss');
+    }
+
+    const value = await load();
+    if (value === undefined) return undefined;
+    const version = versionOf(value);
+    // Only an absent key is filled; an entry older than the floor is the writer's to replace.
+    if (shared === 'absent') {
+      if (now() - missedAt >= fillWithinMs) return value;
+      // Refused: a write landed since the miss; its version is in L2 and this one may be older.
+      if (!(await fillStore(key, value, version))) return value;
+    }
+    local?.offer(key, version, value, 'value');
+    return value;
+  };
+
   return {
     async read(key, load) {
-      const cached = local?.get(key);
+      if (!local) return readThrough(key, Number.NEGATIVE_INFINITY, load);
+      const cached = local.get(key);
       if (cached && cached.state !== 'observed') {
         counters.count('l1', 'hit');
         return cached.value;
       }
-      if (local) counters.count('l1', 'miss');
-      // A version another replica wrote (observed through its event): nothing older may be served from here on.
-      const floor = cached?.version ?? Number.NEGATIVE_INFINITY;
-      const missedAt = now();
-      const shared = await readStore(key);
-      if (shared === 'unavailable') {
-        counters.count('l2', 'error');
-      } else if (shared !== 'absent' && shared.version >= floor) {
-        counters.count('l2', 'hit');
-        const value = 'deleted' in shared ? undefined : shared.value;
-        local?.offer(key, shared.version, value, 'deleted' in shared ? 'deleted' : 'value');
-        return value;
-      } else {
-        counters.count('l2', 'miss');
+      counters.count('l1', 'miss');
+      reading.set(key, (reading.get(key) ?? 0) + 1);
+      try {
+        // A version another replica wrote (observed through its event): nothing older may be served from here on.
+        return await readThrough(key, cached?.version ?? Number.NEGATIVE_INFINITY, load);
+      } finally {
+        const left = (reading.get(key) ?? 1) - 1;
+        if (left === 0) reading.delete(key);
+        else reading.set(key, left);
       }
-
-      const value = await load();
-      if (value === undefined) return undefined;
-      const version = versionOf(value);
-      // Only an absent key is filled; an entry older than the floor is the writer's to replace.
-      if (shared === 'absent') {
-        if (now() - missedAt >= fillWithinMs) return value;
-        // Refused: a write landed since the miss; its version is in L2 and this one may be older.
-        if (!(await fillStore(key, value, version))) return value;
-      }
-      local?.offer(key, version, value, 'value');
-      return value;
     },
 
     async written(key, value, version) {
       const entry: StoredEntry<T> = value === undefined ? { version, deleted: true } : { version, value };
-      local?.offer(key, version, value, value === undefined ? 'deleted' : 'value');
+      const state = value === undefined ? 'deleted' : 'value';
+      // L1 first, so a read on this replica that starts now already sees the write.
+      if (concerns(key)) local?.offer(key, version, value, state);
       try {
         const replaced = await replaceInStore(key, entry);
         storeAnswered();
@@ -271,6 +295,8 @@ export function versionedCacheOver<T>(store: CacheStore, options: VersionedCache
       } catch (error) {
         storeFailed('write', error);
       }
+      // L2 may still hold the older version: this replica's own reads at least get the new one from L1.
+      local?.offer(key, version, value, state);
       try {
         await store.delete(storeKey(key));
         logger.debug('cache entry deleted instead of updated', { cache: name, key, version });
@@ -286,7 +312,7 @@ export function versionedCacheOver<T>(store: CacheStore, options: VersionedCache
     },
 
     observed(key, version) {
-      local?.offer(key, version, undefined, 'observed');
+      if (concerns(key)) local?.offer(key, version, undefined, 'observed');
     },
   };
 }
@@ -340,6 +366,11 @@ export class LocalLayer<T> {
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Whether any entry, live or expired, is held for the key; no change to the order. */
+  holds(key: string): boolean {
+    return this.entries.has(key);
+  }
 
   /** The live entry for the key, if any; a hit becomes the most recently used. */
   get(key: string): LocalEntry<T> | undefined {

@@ -230,9 +230,46 @@ describe('the in-process cache level (L1)', () => {
   it('when an observed version is newer than what L2 holds, then the database answers, not L2', async () => {
     const { replica } = setUp();
     const here = replica();
-    await replica().written('a', item(1), 1);
-    here.observed('a', 2);
+    await here.read('a', async () => item(1));
+    here.observed('a', 2); // the writer's update of L2 has not landed yet
     await expect(here.read('a', async () => item(2))).resolves.toEqual(item(2));
+  });
+
+  it('when a read on the writing replica loaded the older version before the write, then L1 keeps the written one', async () => {
+    const { clock, store, replica } = setUp();
+    const here = replica();
+    store.down = true; // the reader finds L2 unavailable, so it would fill L1 from its load
+    const databaseAnswer = deferred<Item>();
+    const read = here.read('a', () => databaseAnswer.promise);
+    await ticks();
+    store.down = false;
+    clock.now += 2000;
+    await here.written('a', item(2), 2);
+    databaseAnswer.resolve(item(1));
+    await read;
+    store.calls.length = 0;
+    await expect(here.read('a', async () => item(99))).resolves.toEqual(item(2));
+    expect(store.calls).toEqual([]);
+  });
+
+  it('when events name keys this replica neither holds nor reads, then L1 keeps what it holds', async () => {
+    const { store, replica } = setUp();
+    const here = replica();
+    await here.read('a', async () => item(1));
+    for (let i = 0; i < 500; i++) here.observed(`other-${i}`, 1);
+    store.calls.length = 0;
+    await expect(here.read('a', async () => item(99))).resolves.toEqual(item(1));
+    expect(store.calls).toEqual([]);
+  });
+
+  it('when L2 cannot be updated, then the writing replica still reads the new value from its L1', async () => {
+    const { store, replica } = setUp();
+    const writer = replica();
+    await writer.written('a', item(1), 1);
+    store.down = true;
+    await writer.written('a', item(2), 2);
+    store.down = false;
+    await expect(writer.read('a', async () => item(99))).resolves.toEqual(item(2));
   });
 
   it('when L1 is full, then the least recently used key goes; when an entry is older than its TTL, then it is gone', () => {
