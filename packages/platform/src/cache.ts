@@ -52,7 +52,7 @@ export interface VersionedCacheOptions<T> {
   versionOf: (value: T) => number;
   /** L2 entry TTL (metadata.ttlInSeconds); default 300, the component's. Sent with every save, so the cache knows it. */
   ttlSeconds?: number;
-  /** L1; false = none. */
+  /** L1; false or left out = none. `ttlMs` bounds how long another replica's write can go unseen if its event is lost. */
   local?: { maxEntries: number; ttlMs: number } | false;
   logger: Logger;
   /** From metrics.ts; counts hits/misses per level. */
