@@ -17,6 +17,7 @@ import {
 } from '@mercato/platform';
 import type { Db, Filter } from 'mongodb';
 import type { Category } from '../domain/category-schema';
+import type { CategoryTreeCache } from './category-tree-cache';
 
 /**
  * Each write carries its domain event in the same document write (the platform's outbox.ts) and goes through a revision
@@ -83,7 +84,7 @@ export interface CategoryRepository {
   findBySlug(slug: string): Promise<Category | undefined>;
   /** Sorted by slug. */
   list(filter: ListFilter): Promise<{ items: Category[]; total?: number }>;
-  /** Every category, or every one below `ancestorId`; unsorted, for building the nested tree. */
+  /** Every category, or every one below `ancestorId`; unsorted, for building the nested tree (cached, when a cache is given). */
   listSubtree(ancestorId?: string): Promise<Category[]>;
   /**
    * Writes what `decide` computes from the current category as its next version. `decide` runs again whenever another
@@ -171,11 +172,15 @@ export function createCategoryRepository(
   events: EventPublisher,
   revisions: RevisionOptions = defaultRevisionOptions,
   shutdown?: AbortSignal,
+  treeCache?: CategoryTreeCache,
 ): CategoryRepository {
   const store = revised<CategoryDocument>(db, collectionName, revisions);
   const categories = store.collection;
   events.watch(store);
   const options = { projection: withoutOutbox };
+  /** Every committed write tells the tree cache before it answers, so no replica serves the tree from before it. */
+  const treeChanged = async () => treeCache?.changed();
+  const loadAll = async () => (await categories.find({ ...live }, options).toArray()).map(toCategory);
 
   async function rebaseDescendants(id: string): Promise<number> {
     const moved = await categories.findOne({ _id: id, ...live }, { projection: { ancestors: 1 } });
@@ -191,6 +196,7 @@ export function createCategoryRepository(
       });
       if (result.status === 'written') rewritten += 1;
     }
+    if (rewritten > 0) await treeChanged();
     return rewritten;
   }
 
@@ -217,6 +223,7 @@ export function createCategoryRepository(
           version: 1,
           ...withEvent(event),
         });
+        await treeChanged();
         await events.deliver(store, id);
         return { ok: true, category };
       } catch (error) {
@@ -255,8 +262,13 @@ export function createCategoryRepository(
     },
 
     async listSubtree(ancestorId) {
-      const filter: Filter<CategoryDocument> = ancestorId === undefined ? { ...live } : { ancestors: ancestorId, ...live };
-      return (await categories.find(filter, options).toArray()).map(toCategory);
+      // One cached entry for the whole tree, cut here: a subtree is a small filter in memory, not a key of its own.
+      if (treeCache) {
+        const all = await treeCache.all(loadAll);
+        return ancestorId === undefined ? all : all.filter((category) => category.ancestors.includes(ancestorId));
+      }
+      if (ancestorId === undefined) return loadAll();
+      return (await categories.find({ ancestors: ancestorId, ...live }, options).toArray()).map(toCategory);
     },
 
     async update(id, decide, requiredVersion) {
@@ -271,6 +283,7 @@ export function createCategoryRepository(
           return changedWithEvent(current, set, event);
         });
         if (result.status !== 'written') return guard.outcome() ?? { ok: false, reason: 'not-found' };
+        await treeChanged();
         await events.deliver(store, id);
         return { ok: true, category: toCategory(result.doc) };
       } catch (error) {
@@ -290,6 +303,7 @@ export function createCategoryRepository(
         current._deleted || !guard.admits(current) ? undefined : deletedWithEvent(current, describe(toCategory(current))),
       );
       if (result.status !== 'written') return guard.outcome() ?? { ok: false, reason: 'not-found' };
+      await treeChanged();
       await events.deliver(store, id);
       return { ok: true };
     },
