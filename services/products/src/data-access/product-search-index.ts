@@ -1,0 +1,554 @@
+import { components, count, create, insert, insertMultiple, remove } from '@orama/orama';
+import { radix } from '@orama/orama/trees';
+import type { CursorValue } from '@mercato/platform';
+import type { Product } from '../domain/product-schema';
+import type {
+  PriceBucket,
+  ProductFacets,
+  ProductSearchIndex,
+  ProductSearchQuery,
+  ProductSearchResult,
+  ProductSort,
+} from '../domain/product-search';
+
+/**
+ * The products search index (design and measurements in docs/search.md).
+ *
+ * Orama does the text part only: tokenizing, the inverted index (a radix tree per field), BM25 and typo-tolerant term
+ * lookup. Its document holds the four searched fields and nothing else. Filters, facets and sorting run here, in one
+ * pass over compact entries, because Orama can neither count a facet with its own filter removed nor express a keyset
+ * position `(value, id) > after`; doing them with Orama would cost one search per facet plus a full sort per page.
+ */
+
+/** Lower bounds of the price buckets in minor units; the last bucket is open-ended. */
+export const priceBuckets: readonly number[] = [0, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000];
+
+export interface ProductSearchIndexOptions {
+  /** The start-up snapshot, loaded with Orama's `insertMultiple` (faster than one upsert each). */
+  products?: Iterable<Product>;
+  /** Values shown per attribute facet, the most frequent first (values the query selected are always shown). */
+  attributeFacetValues?: number;
+}
+
+// Tags are indexed as one text: Orama's `string[]` keeps the term frequencies of an array's last element only.
+const oramaSchema = { name: 'string', description: 'string', sku: 'string', tags: 'string' } as const;
+/** A name hit ranks above a tag or SKU hit, which ranks above a hit in the description. */
+const fieldBoost = { name: 3, tags: 2, sku: 2, description: 1 };
+const searchedFields = Object.keys(oramaSchema);
+/** Orama's BM25 defaults. */
+const bm25 = { k: 1.2, b: 0.75, d: 0.5 };
+
+interface TextDocument {
+  id: string;
+  name: string;
+  description: string;
+  sku: string;
+  tags: string;
+}
+
+/** What a search reads for each product, prepared once per version so the per-search pass does no parsing. */
+interface Entry {
+  product: Product;
+  nameKey: string;
+  createdAt: number;
+  /** Interned direct category ids. */
+  categories: number[];
+  /** Interned (attribute name, value as a string) pairs; a product has at most one value per name. */
+  attributePairs: number[];
+}
+
+/**
+ * Edits needed to reach each other word, by the length of the typed word (Elasticsearch's `fuzziness: AUTO`): a
+ * transposition is two edits, so "samsnug" (7) reaches "samsung", "iphne" (5) reaches "iphone" by one insertion, and
+ * two-letter words never reach anything else. Only used for a word that matches nothing as typed (see `termScores`).
+ */
+export function typoToleranceFor(word: string): number {
+  const length = [...word].length;
+  if (length <= 2) return 0;
+  return length <= 5 ? 1 : 2;
+}
+
+/** Whether a cursor position has the shape the sort's keys have; anything else is a cursor of another sort. */
+export function cursorFitsSort(sort: ProductSort, after: readonly CursorValue[]): boolean {
+  const [value, id] = after;
+  if (after.length !== 2 || typeof id !== 'string') return false;
+  return sort === 'name' ? typeof value === 'string' : typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Numbers ↔ strings, so the per-search pass compares small integers instead of hashing strings. */
+class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  idOf(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(name);
+    }
+    return id;
+  }
+  find(name: string): number | undefined {
+    return this.ids.get(name);
+  }
+  get size(): number {
+    return this.names.length;
+  }
+}
+
+function createTextIndex() {
+  const tokenizer = components.tokenizer.createTokenizer({ language: 'english' });
+  const tokenizeWithCache = tokenizer.tokenize;
+  // Orama caches every normalized token; for indexed fields that is the vocabulary, but for query words (no `prop`)
+  // it would keep every word a shopper ever typed, so queries skip the cache.
+  tokenizer.tokenize = (raw, language, prop, withCache) =>
+    withHyphenParts(tokenizeWithCache(raw, language, prop, prop === undefined ? false : withCache));
+  const db = create({ schema: oramaSchema, sort: { enabled: false }, components: { tokenizer, index: lighterIndex() } });
+  return { db, tokenizer };
+}
+
+/**
+ * Orama's index without its per-document table of term frequencies; same scores, a fraction of the memory. The
+ * default keeps, per document and field, an object whose keys are the document's words: V8 makes a hidden class for
+ * nearly every one, and a number among the words ("phone 500") becomes an array index that allocates that many slots
+ * (≈ 6 KB a product, most of the index's heap, measured). But the tokenizer drops repeated words, so every word of a
+ * field has the same frequency, 1 / the field's length, and Orama only asks for the frequency of a word it found in
+ * that document. One read-only object per field length, answering that value for any word, is therefore exact.
+ * Removal and the other statistics (lengths, occurrences) stay Orama's.
+ */
+type Index = components.index.Index;
+type DocumentID = components.internalDocumentIDStore.DocumentID;
+
+function lighterIndex() {
+  const index = components.index.createIndex();
+  const frequencyTables = new Map<number, Record<string, number>>();
+  const frequencyTableFor = (length: number) => {
+    let table = frequencyTables.get(length);
+    if (!table) {
+      const frequency = 1 / length;
+      table = new Proxy(Object.freeze({}) as Record<string, number>, { get: () => frequency });
+      frequencyTables.set(length, table);
+    }
+    return table;
+  };
+  return {
+    ...index,
+    insertDocumentScoreParameters(data: Index, prop: string, id: DocumentID, tokens: string[], docsCount: number) {
+      index.insertDocumentScoreParameters(data, prop, id, tokens, docsCount);
+      const internalId = components.internalDocumentIDStore.getInternalDocumentId(data.sharedInternalDocumentStore, id);
+      (data.frequencies[prop] as Record<number, Record<string, number>>)[internalId] = frequencyTableFor(tokens.length);
+    },
+    insertTokenScoreParameters(data: Index, prop: string, _id: DocumentID, _tokens: string[], token: string) {
+      const occurrences = data.tokenOccurrences[prop] as Record<string, number>;
+      occurrences[token] = (occurrences[token] ?? 0) + 1;
+    },
+  };
+}
+
+/**
+ * Orama's English tokenizer keeps hyphenated words whole ("wireless-charging", "kt-900"). Their parts are added beside
+ * them, in documents and queries alike, so "charging" finds the tag and "wifi" (one edit from "wi-fi") finds "Wi-Fi";
+ * a token of hyphens alone is no word.
+ */
+function withHyphenParts(tokens: string[]): string[] {
+  if (!tokens.some((token) => token.includes('-'))) return tokens;
+  const words = new Set<string>();
+  for (const token of tokens) {
+    if (!/[\p{L}\p{N}]/u.test(token)) continue;
+    words.add(token);
+    if (token.includes('-')) for (const part of token.split('-')) if (part) words.add(part);
+  }
+  return [...words];
+}
+
+/**
+ * Orama 3.1.18 collects a word's documents with `if (!docs.includes(id)) docs.push(id)`, quadratic in the documents
+ * holding the word: a word in 10,000 of 100,000 products cost seconds per search (measured). The list it fills is
+ * always new and the documents come from a Set, so the check never finds anything; this replacement copies the Set.
+ * It is applied only while the installed code still has that loop, and only for the plain (tolerance 0) walk this
+ * index uses; a tolerant walk keeps Orama's code.
+ */
+function withoutQuadraticWordCollection(): void {
+  const prototype = radix.RadixNode.prototype;
+  const original = prototype.findAllWords;
+  if (!String(original).includes('docs.includes(docID)')) return;
+  prototype.findAllWords = function findAllWords(this: radix.RadixNode, output, term, exact, tolerance) {
+    if (tolerance) return original.call(this, output, term, exact, tolerance);
+    const stack: radix.RadixNode[] = [this];
+    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+      if (node.e) {
+        if (exact && node.w !== term) continue;
+        output[node.w] = Array.from(node.d);
+      }
+      for (const child of node.c.values()) stack.push(child);
+    }
+    return output;
+  };
+}
+withoutQuadraticWordCollection();
+
+function synchronous<T>(result: T | Promise<T>): T {
+  // The default components are synchronous; a Promise means a plugin or hook made Orama asynchronous.
+  if (result instanceof Promise) throw new Error('Orama answered asynchronously; the products index expects its synchronous components');
+  return result;
+}
+
+const textDocumentOf = (product: Product): TextDocument => ({
+  id: product.id,
+  name: product.name,
+  description: product.description,
+  sku: product.sku,
+  tags: product.tags.join(' '),
+});
+
+function bucketOf(amount: number): number {
+  let bucket = 0;
+  while (bucket + 1 < priceBuckets.length && amount >= (priceBuckets[bucket + 1] as number)) bucket += 1;
+  return bucket;
+}
+
+/** Total order of a sort key: the value, then the id (ids are unique, so no two entries tie). */
+function compareKeys(value: number | string, id: string, otherValue: CursorValue, otherId: CursorValue): number {
+  if (value !== otherValue) return (otherValue as number | string) < value ? 1 : -1;
+  if (id === otherId) return 0;
+  return (otherId as string) < id ? 1 : -1;
+}
+
+interface Candidate {
+  entry: Entry;
+  value: number | string;
+}
+
+/** The first `capacity` candidates in key order, kept sorted; one comparison rejects most candidates. */
+class TopCandidates {
+  readonly items: Candidate[] = [];
+  constructor(
+    private readonly capacity: number,
+    private readonly direction: 1 | -1,
+  ) {}
+  private compare(a: Candidate, b: Candidate): number {
+    return this.direction * compareKeys(a.value, a.entry.product.id, b.value, b.entry.product.id);
+  }
+  offer(candidate: Candidate): void {
+    const { items } = this;
+    if (items.length === this.capacity && this.compare(candidate, items[items.length - 1] as Candidate) >= 0) return;
+    let low = 0;
+    let high = items.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.compare(items[middle] as Candidate, candidate) < 0) low = middle + 1;
+      else high = middle;
+    }
+    items.splice(low, 0, candidate);
+    if (items.length > this.capacity) items.pop();
+  }
+}
+
+/** Facets each drop their own filter: which faceted filter a candidate failed decides what it counts towards. */
+const facetFilter = { category: -1, price: -2 } as const;
+
+export function createProductSearchIndex(options: ProductSearchIndexOptions = {}): ProductSearchIndex {
+  const attributeFacetValues = options.attributeFacetValues ?? 50;
+  const { db, tokenizer } = createTextIndex();
+  const entries = new Map<string, Entry>();
+  /** Versions of deleted products, so a late upsert of an older version cannot revive one. */
+  const deletedAt = new Map<string, number>();
+  const categoryIds = new Interner();
+  const attributeNames = new Interner();
+  const attributePairs = new Interner();
+  /** Attribute name id of each pair id. */
+  const pairName: number[] = [];
+  /** Category id → its ancestors, root first. A category not in here is a root. */
+  const ancestorsOf = new Map<string, readonly string[]>();
+  /** Category id → membership flags (by interned id) of its subtree; cleared whenever the tree changes. */
+  const subtrees = new Map<string, Uint8Array>();
+
+  const pairOf = (name: string, value: string | number | boolean) => {
+    const pair = attributePairs.idOf(`${name}\u0000${String(value)}`);
+    if (pair === pairName.length) pairName.push(attributeNames.idOf(name));
+    return pair;
+  };
+
+  const entryOf = (product: Product): Entry => ({
+    product,
+    nameKey: product.name.toLowerCase(),
+    createdAt: Date.parse(product.createdAt),
+    categories: product.categoryIds.map((id) => categoryIds.idOf(id)),
+    attributePairs: Object.entries(product.attributes).map(([name, value]) => pairOf(name, value)),
+  });
+
+  const isStale = (id: string, version: number) => {
+    const indexed = entries.get(id)?.product.version ?? 0;
+    return version <= indexed || version <= (deletedAt.get(id) ?? 0);
+  };
+
+  if (options.products) {
+    // Keep the newest version of each product the snapshot names, then load them in one call.
+    const newest = new Map<string, Product>();
+    for (const product of options.products) {
+      if ((newest.get(product.id)?.version ?? 0) < product.version) newest.set(product.id, product);
+    }
+    synchronous(insertMultiple(db, [...newest.values()].map(textDocumentOf), 1000));
+    for (const product of newest.values()) entries.set(product.id, entryOf(product));
+  }
+
+  function subtreeOf(categoryId: string): Uint8Array {
+    let members = subtrees.get(categoryId);
+    if (!members) {
+      members = new Uint8Array(categoryIds.size + 1);
+      members[categoryIds.idOf(categoryId)] = 1;
+      for (const [descendant, ancestors] of ancestorsOf) {
+        if (ancestors.includes(categoryId)) members[categoryIds.idOf(descendant)] = 1;
+      }
+      subtrees.set(categoryId, members);
+    }
+    return members;
+  }
+
+  /** Product id → summed BM25 score of documents holding every word of `q`; undefined when `q` has no words. */
+  function textMatches(q: string | undefined): Map<string, number> | undefined {
+    const words = q === undefined ? [] : tokenizer.tokenize(q, 'english', undefined, false);
+    if (words.length === 0) return undefined;
+    let matches: Map<string, number> | undefined;
+    for (const word of words) {
+      const scores = termScores(word);
+      if (matches === undefined) {
+        matches = scores;
+      } else {
+        for (const [id, score] of matches) {
+          const more = scores.get(id);
+          if (more === undefined) matches.delete(id);
+          else matches.set(id, score + more);
+        }
+      }
+      if (matches.size === 0) break;
+    }
+    return matches;
+  }
+
+  /**
+   * Documents holding one word: as typed or as a prefix of a longer word first; only when that finds nothing anywhere,
+   * words within the length-based tolerance. A real word therefore never drags in its neighbours ("case" does not
+   * find "vase"), and a typo that matches nothing still finds what was meant.
+   */
+  function termScores(word: string): Map<string, number> {
+    const asTyped = scoresWithin(word, 0);
+    const tolerance = typoToleranceFor(word);
+    return asTyped.size > 0 || tolerance === 0 ? asTyped : scoresWithin(word, tolerance);
+  }
+
+  function scoresWithin(word: string, tolerance: number): Map<string, number> {
+    // The index component's own search: (internal id, BM25 score) pairs, without materializing Orama's hits.
+    const scored = db.index.search(db.data.index, word, tokenizer, 'english', searchedFields, false, tolerance, fieldBoost, bm25, count(db), undefined, 1);
+    const scores = new Map<string, number>();
+    for (const [internalId, score] of scored) {
+      scores.set(components.internalDocumentIDStore.getDocumentIdFromInternalId(db.internalDocumentIDStore, internalId), score);
+    }
+    return scores;
+  }
+
+  function search(query: ProductSearchQuery): ProductSearchResult {
+    if (query.after && !cursorFitsSort(query.sort, query.after)) {
+      // The use case checks this first (a 400); reaching here is a programming error, not a request to guess at.
+      throw new RangeError(`The cursor position does not fit the sort "${query.sort}"`);
+    }
+    const textScores = textMatches(query.q);
+    const statuses = new Set(query.statuses);
+    const tags = new Set(query.tags);
+    const subtree = query.category?.subtree ? subtreeOf(query.category.id) : undefined;
+    const directCategory = query.category && !query.category.subtree ? (categoryIds.find(query.category.id) ?? -1) : undefined;
+    const priceMin = query.priceMin ?? -Infinity;
+    const priceMax = query.priceMax ?? Infinity;
+
+    // One filter per attribute name; each accepted (name, value) pair points at its filter.
+    const attributeFilters = Object.entries(query.attributes).filter(([, values]) => values.length > 0);
+    const filterOfPair = new Map<number, number>();
+    const filterNameIds = attributeFilters.map(([name, values], filter) => {
+      for (const value of values) {
+        const pair = attributePairs.find(`${name}\u0000${value}`);
+        if (pair !== undefined) filterOfPair.set(pair, filter);
+      }
+      return attributeNames.idOf(name);
+    });
+    const satisfiedBy = new Int32Array(attributeFilters.length).fill(-1);
+
+    const categoryCounts = new Int32Array(categoryIds.size);
+    const pairCounts = new Int32Array(attributePairs.size);
+    const priceCounts = new Array<number>(priceBuckets.length).fill(0);
+
+    const direction = query.order === 'asc' ? 1 : -1;
+    const top = new TopCandidates(query.limit + 1, direction);
+    const [afterValue, afterId] = query.after ?? [];
+    let total = 0;
+    let candidateNumber = 0;
+
+    const consider = (entry: Entry, score: number) => {
+      const { product } = entry;
+      if (!statuses.has(product.status)) return;
+      if (query.inStock !== undefined && product.stock > 0 !== query.inStock) return;
+      if (tags.size > 0 && !product.tags.some((tag) => tags.has(tag))) return;
+
+      // Faceted filters: count the failures; a candidate failing exactly one counts towards that one's facet.
+      let failures = 0;
+      let failed = 0;
+      if (
+        (directCategory !== undefined && !entry.categories.includes(directCategory)) ||
+        (subtree !== undefined && !entry.categories.some((category) => subtree[category] === 1))
+      ) {
+        failures += 1;
+        failed = facetFilter.category;
+      }
+      const amount = product.price.amount;
+      if (amount < priceMin || amount > priceMax) {
+        failures += 1;
+        failed = facetFilter.price;
+      }
+      if (failures > 1) return;
+      if (attributeFilters.length > 0) {
+        candidateNumber += 1;
+        let satisfied = 0;
+        for (const pair of entry.attributePairs) {
+          const filter = filterOfPair.get(pair);
+          if (filter !== undefined) {
+            satisfiedBy[filter] = candidateNumber;
+            satisfied += 1;
+          }
+        }
+        failures += attributeFilters.length - satisfied;
+        if (failures > 1) return;
+        if (satisfied < attributeFilters.length) failed = satisfiedBy.findIndex((mark) => mark !== candidateNumber);
+      }
+
+      if (failures === 1) {
+        if (failed === facetFilter.category) for (const category of entry.categories) categoryCounts[category] += 1;
+        else if (failed === facetFilter.price) priceCounts[bucketOf(amount)] += 1;
+        else {
+          const nameId = filterNameIds[failed];
+          for (const pair of entry.attributePairs) if (pairName[pair] === nameId) pairCounts[pair] += 1;
+        }
+        return;
+      }
+
+      total += 1;
+      for (const category of entry.categories) categoryCounts[category] += 1;
+      priceCounts[bucketOf(amount)] += 1;
+      for (const pair of entry.attributePairs) pairCounts[pair] += 1;
+
+      const value = sortValueOf(query.sort, entry, score);
+      if (afterId !== undefined && direction * compareKeys(value, product.id, afterValue as CursorValue, afterId) <= 0) return;
+      top.offer({ entry, value });
+    };
+
+    if (textScores) {
+      for (const [id, score] of textScores) {
+        const entry = entries.get(id);
+        if (entry) consider(entry, score);
+      }
+    } else {
+      for (const entry of entries.values()) consider(entry, 0);
+    }
+
+    const page = top.items.slice(0, query.limit);
+    const last = page.at(-1);
+    const result: ProductSearchResult = {
+      items: page.map((candidate) => candidate.entry.product),
+      total,
+      facets: facetsOf(query, categoryCounts, pairCounts, priceCounts),
+    };
+    if (top.items.length > query.limit && last) result.next = [last.value, last.entry.product.id];
+    return result;
+  }
+
+  function facetsOf(
+    query: ProductSearchQuery,
+    categoryCounts: Int32Array,
+    pairCounts: Int32Array,
+    priceCounts: number[],
+  ): ProductFacets {
+    const categories: Record<string, number> = {};
+    categoryCounts.forEach((counted, category) => {
+      if (counted > 0) categories[categoryIds.names[category] as string] = counted;
+    });
+
+    const valuesByName = new Map<string, Array<[string, number]>>();
+    pairCounts.forEach((counted, pair) => {
+      if (counted === 0) return;
+      const key = attributePairs.names[pair] as string;
+      const separator = key.indexOf('\u0000');
+      const name = key.slice(0, separator);
+      let values = valuesByName.get(name);
+      if (!values) valuesByName.set(name, (values = []));
+      values.push([key.slice(separator + 1), counted]);
+    });
+    const attributes: Record<string, Record<string, number>> = {};
+    for (const [name, values] of [...valuesByName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const selected = new Set(query.attributes[name] ?? []);
+      values.sort(([valueA, countA], [valueB, countB]) => countB - countA || (valueA < valueB ? -1 : 1));
+      const shown = values.filter(([value], rank) => rank < attributeFacetValues || selected.has(value));
+      attributes[name] = Object.fromEntries(shown);
+    }
+
+    const price: PriceBucket[] = priceBuckets.map((min, bucket) => {
+      const max = priceBuckets[bucket + 1];
+      return max === undefined ? { min, count: priceCounts[bucket] as number } : { min, max, count: priceCounts[bucket] as number };
+    });
+    return { categories, attributes, price };
+  }
+
+  return {
+    upsert(product) {
+      if (isStale(product.id, product.version)) return false;
+      if (entries.has(product.id)) synchronous(remove(db, product.id));
+      synchronous(insert(db, textDocumentOf(product)));
+      entries.set(product.id, entryOf(product));
+      return true;
+    },
+
+    remove(id, version) {
+      deletedAt.set(id, Math.max(version, deletedAt.get(id) ?? 0));
+      const entry = entries.get(id);
+      if (!entry || entry.product.version > version) return false;
+      synchronous(remove(db, id));
+      entries.delete(id);
+      return true;
+    },
+
+    placeCategory(categoryId, ancestors) {
+      const place = ancestors.filter((ancestor) => ancestor !== categoryId);
+      ancestorsOf.set(categoryId, place);
+      // Categories below the moved one carry its old path above it: give them the new one, so a subtree search sees
+      // the whole moved branch at once even before (or without) an event for each descendant.
+      for (const [descendant, path] of ancestorsOf) {
+        const at = path.indexOf(categoryId);
+        if (at >= 0) ancestorsOf.set(descendant, [...place, ...path.slice(at)]);
+      }
+      // Products are filed by their direct categories only; the subtree a filter reaches is derived from the tree at
+      // search time, so clearing the derived subtrees re-files every product under the moved branch.
+      subtrees.clear();
+    },
+
+    forgetCategory(categoryId) {
+      ancestorsOf.delete(categoryId);
+      subtrees.clear();
+    },
+
+    search,
+
+    get size() {
+      return entries.size;
+    },
+  };
+}
+
+function sortValueOf(sort: ProductSort, entry: Entry, score: number): number | string {
+  switch (sort) {
+    case 'price':
+      return entry.product.price.amount;
+    case 'name':
+      return entry.nameKey;
+    case 'newest':
+      return entry.createdAt;
+    case 'relevance':
+      return score;
+  }
+}
