@@ -57,12 +57,10 @@ export function categoryOperations(maxPageSize: number): readonly Operation[] {
 type Json = Record<string, unknown>;
 
 /**
- * Two corrections to the platform's document. A schema with an id (the recursive `CategoryNode`) comes out of zod with
- * `$defs` and `#/$defs/…` references, which in an OpenAPI document would resolve against the document's root: they move
- * to `components/schemas`. And a 204 carries no entity, so the delete answers without the ETag the builder documents for
- * every conditional operation.
+ * A schema with an id (the recursive `CategoryNode`) comes out of zod with `$defs` and `#/$defs/…` references, which in
+ * an OpenAPI document would resolve against the document's root: they move to `components/schemas`.
  */
-function corrected(document: Json): Json {
+function withDefinitionsAsComponents(document: Json): Json {
   const definitions: Json = {};
   const visit = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(visit);
@@ -77,15 +75,13 @@ function corrected(document: Json): Json {
     });
     return Object.fromEntries(entries);
   };
-  const result = visit(document) as Json & { components: { schemas: Json }; paths: Record<string, Record<string, { responses: Record<string, Json> }>> };
+  const result = visit(document) as Json & { components: { schemas: Json } };
   result.components.schemas = { ...result.components.schemas, ...definitions };
-  const deleted = result.paths['/categories/{id}']?.['delete']?.responses['204'];
-  if (deleted) delete deleted['headers'];
   return result;
 }
 
 export function categoryApiDocument(maxPageSize: number): Record<string, unknown> {
-  return corrected(openApiDocument({
+  return withDefinitionsAsComponents(openApiDocument({
     title: 'Mercato categories',
     version: '0.2.0',
     description: 'The category tree. Every change publishes catalog.category.created|updated|deleted to the events topic.',
