@@ -99,6 +99,13 @@ const ticks = async (n = 20) => {
   for (let i = 0; i < n; i++) await Promise.resolve();
 };
 
+/** The replica answers `expected` for key 'a' from its L1: the store is not asked, the database is not either. */
+async function expectFromL1(cache: VersionedCache<Item>, store: RedisLikeStore, expected: Item) {
+  store.calls.length = 0;
+  await expect(cache.read('a', async () => item(99))).resolves.toEqual(expected);
+  expect(store.calls).toEqual([]);
+}
+
 function setUp(options: { local?: boolean } = {}) {
   const clock = { now: 1_000_000 };
   const store = new RedisLikeStore(clock);
@@ -196,9 +203,7 @@ describe('the in-process cache level (L1)', () => {
     const cache = replica();
     await cache.read('a', async () => item(1));
     await cache.written('a', item(2), 2);
-    store.calls.length = 0;
-    await expect(cache.read('a', async () => item(99))).resolves.toEqual(item(2));
-    expect(store.calls).toEqual([]);
+    await expectFromL1(cache, store, item(2));
   });
 
   it("when another replica wrote, then this replica's L1 serves the old value until the event is observed", async () => {
@@ -247,9 +252,7 @@ describe('the in-process cache level (L1)', () => {
     await here.written('a', item(2), 2);
     databaseAnswer.resolve(item(1));
     await read;
-    store.calls.length = 0;
-    await expect(here.read('a', async () => item(99))).resolves.toEqual(item(2));
-    expect(store.calls).toEqual([]);
+    await expectFromL1(here, store, item(2));
   });
 
   it('when events name keys this replica neither holds nor reads, then L1 keeps what it holds', async () => {
@@ -257,9 +260,7 @@ describe('the in-process cache level (L1)', () => {
     const here = replica();
     await here.read('a', async () => item(1));
     for (let i = 0; i < 500; i++) here.observed(`other-${i}`, 1);
-    store.calls.length = 0;
-    await expect(here.read('a', async () => item(99))).resolves.toEqual(item(1));
-    expect(store.calls).toEqual([]);
+    await expectFromL1(here, store, item(1));
   });
 
   it('when L2 cannot be updated, then the writing replica still reads the new value from its L1', async () => {
