@@ -1,7 +1,7 @@
 import { components, count, create, insert, insertMultiple, remove } from '@orama/orama';
 import { radix } from '@orama/orama/trees';
 import type { CursorValue } from '@mercato/platform';
-import type { Product } from '../domain/product-schema';
+import { productStatuses, type Product } from '../domain/product-schema';
 import type {
   PriceBucket,
   ProductFacets,
@@ -35,6 +35,11 @@ const oramaSchema = { name: 'string', description: 'string', sku: 'string', tags
 /** A name hit ranks above a tag or SKU hit, which ranks above a hit in the description. */
 const fieldBoost = { name: 3, tags: 2, sku: 2, description: 1 };
 const searchedFields = Object.keys(oramaSchema);
+/**
+ * SKUs are codes, not words: one edit from "GEN-12" is a different product, and walking 100,000 unique codes with two
+ * edits was most of a typo search's time. Typos are forgiven in names, tags and descriptions.
+ */
+const tolerantFields = searchedFields.filter((field) => field !== 'sku');
 /** Orama's BM25 defaults. */
 const bm25 = { k: 1.2, b: 0.75, d: 0.5 };
 
@@ -49,6 +54,15 @@ interface TextDocument {
 /** What a search reads for each product, prepared once per version so the per-search pass does no parsing. */
 interface Entry {
   product: Product;
+  // The fields every search reads sit on the entry itself: reaching into the product costs a cache miss per product.
+  id: string;
+  price: number;
+  inStock: boolean;
+  /** Orama's number for the product, which its text search answers with. */
+  internalId: number;
+  /** Index of `product.status` in `productStatuses`. */
+  status: number;
+  priceBucket: number;
   nameKey: string;
   createdAt: number;
   /** Interned direct category ids. */
@@ -227,11 +241,13 @@ class TopCandidates {
     private readonly direction: 1 | -1,
   ) {}
   private compare(a: Candidate, b: Candidate): number {
-    return this.direction * compareKeys(a.value, a.entry.product.id, b.value, b.entry.product.id);
+    return this.direction * compareKeys(a.value, a.entry.id, b.value, b.entry.id);
   }
-  offer(candidate: Candidate): void {
+  offer(entry: Entry, value: number | string): void {
     const { items } = this;
-    if (items.length === this.capacity && this.compare(candidate, items[items.length - 1] as Candidate) >= 0) return;
+    const worst = items[this.capacity - 1];
+    if (worst && this.direction * compareKeys(value, entry.id, worst.value, worst.entry.id) >= 0) return;
+    const candidate = { entry, value };
     let low = 0;
     let high = items.length;
     while (low < high) {
@@ -251,6 +267,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
   const attributeFacetValues = options.attributeFacetValues ?? 50;
   const { db, tokenizer } = createTextIndex();
   const entries = new Map<string, Entry>();
+  const entryByInternalId: Array<Entry | undefined> = [];
   /** Versions of deleted products, so a late upsert of an older version cannot revive one. */
   const deletedAt = new Map<string, number>();
   const categoryIds = new Interner();
@@ -271,11 +288,22 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
 
   const entryOf = (product: Product): Entry => ({
     product,
+    id: product.id,
+    price: product.price.amount,
+    inStock: product.stock > 0,
+    internalId: components.internalDocumentIDStore.getInternalDocumentId(db.internalDocumentIDStore, product.id),
+    status: productStatuses.indexOf(product.status),
+    priceBucket: bucketOf(product.price.amount),
     nameKey: product.name.toLowerCase(),
     createdAt: Date.parse(product.createdAt),
     categories: product.categoryIds.map((id) => categoryIds.idOf(id)),
     attributePairs: Object.entries(product.attributes).map(([name, value]) => pairOf(name, value)),
   });
+
+  const file = (entry: Entry) => {
+    entries.set(entry.product.id, entry);
+    entryByInternalId[entry.internalId] = entry;
+  };
 
   const isStale = (id: string, version: number) => {
     const indexed = entries.get(id)?.product.version ?? 0;
@@ -289,7 +317,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       if ((newest.get(product.id)?.version ?? 0) < product.version) newest.set(product.id, product);
     }
     synchronous(insertMultiple(db, [...newest.values()].map(textDocumentOf), 1000));
-    for (const product of newest.values()) entries.set(product.id, entryOf(product));
+    for (const product of newest.values()) file(entryOf(product));
   }
 
   function subtreeOf(categoryId: string): Uint8Array {
@@ -305,11 +333,11 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
     return members;
   }
 
-  /** Product id → summed BM25 score of documents holding every word of `q`; undefined when `q` has no words. */
-  function textMatches(q: string | undefined): Map<string, number> | undefined {
+  /** Orama's document number → summed BM25 score of documents holding every word of `q`; undefined without words. */
+  function textMatches(q: string | undefined): Map<number, number> | undefined {
     const words = q === undefined ? [] : tokenizer.tokenize(q, 'english', undefined, false);
     if (words.length === 0) return undefined;
-    let matches: Map<string, number> | undefined;
+    let matches: Map<number, number> | undefined;
     for (const word of words) {
       const scores = termScores(word);
       if (matches === undefined) {
@@ -331,20 +359,15 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
    * words within the length-based tolerance. A real word therefore never drags in its neighbours ("case" does not
    * find "vase"), and a typo that matches nothing still finds what was meant.
    */
-  function termScores(word: string): Map<string, number> {
-    const asTyped = scoresWithin(word, 0);
+  function termScores(word: string): Map<number, number> {
+    const asTyped = scoresWithin(word, 0, searchedFields);
     const tolerance = typoToleranceFor(word);
-    return asTyped.size > 0 || tolerance === 0 ? asTyped : scoresWithin(word, tolerance);
+    return asTyped.size > 0 || tolerance === 0 ? asTyped : scoresWithin(word, tolerance, tolerantFields);
   }
 
-  function scoresWithin(word: string, tolerance: number): Map<string, number> {
-    // The index component's own search: (internal id, BM25 score) pairs, without materializing Orama's hits.
-    const scored = db.index.search(db.data.index, word, tokenizer, 'english', searchedFields, false, tolerance, fieldBoost, bm25, count(db), undefined, 1);
-    const scores = new Map<string, number>();
-    for (const [internalId, score] of scored) {
-      scores.set(components.internalDocumentIDStore.getDocumentIdFromInternalId(db.internalDocumentIDStore, internalId), score);
-    }
-    return scores;
+  function scoresWithin(word: string, tolerance: number, fields: string[]): Map<number, number> {
+    // The index component's own search: (document number, BM25 score) pairs, without materializing Orama's hits.
+    return new Map(db.index.search(db.data.index, word, tokenizer, 'english', fields, false, tolerance, fieldBoost, bm25, count(db), undefined, 1));
   }
 
   function search(query: ProductSearchQuery): ProductSearchResult {
@@ -353,7 +376,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       throw new RangeError(`The cursor position does not fit the sort "${query.sort}"`);
     }
     const textScores = textMatches(query.q);
-    const statuses = new Set(query.statuses);
+    const statusShown = productStatuses.map((status) => query.statuses.includes(status));
     const tags = new Set(query.tags);
     const subtree = query.category?.subtree ? subtreeOf(query.category.id) : undefined;
     const directCategory = query.category && !query.category.subtree ? (categoryIds.find(query.category.id) ?? -1) : undefined;
@@ -362,11 +385,12 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
 
     // One filter per attribute name; each accepted (name, value) pair points at its filter.
     const attributeFilters = Object.entries(query.attributes).filter(([, values]) => values.length > 0);
-    const filterOfPair = new Map<number, number>();
+    /** Pair id → 1 + the filter accepting it (0: none). */
+    const filterOfPair = new Int32Array(attributePairs.size);
     const filterNameIds = attributeFilters.map(([name, values], filter) => {
       for (const value of values) {
         const pair = attributePairs.find(`${name}\u0000${value}`);
-        if (pair !== undefined) filterOfPair.set(pair, filter);
+        if (pair !== undefined) filterOfPair[pair] = filter + 1;
       }
       return attributeNames.idOf(name);
     });
@@ -383,23 +407,21 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
     let candidateNumber = 0;
 
     const consider = (entry: Entry, score: number) => {
-      const { product } = entry;
-      if (!statuses.has(product.status)) return;
-      if (query.inStock !== undefined && product.stock > 0 !== query.inStock) return;
-      if (tags.size > 0 && !product.tags.some((tag) => tags.has(tag))) return;
+      if (!statusShown[entry.status]) return;
+      if (query.inStock !== undefined && entry.inStock !== query.inStock) return;
+      if (tags.size > 0 && !hasAnyTag(entry.product.tags, tags)) return;
 
       // Faceted filters: count the failures; a candidate failing exactly one counts towards that one's facet.
       let failures = 0;
       let failed = 0;
       if (
         (directCategory !== undefined && !entry.categories.includes(directCategory)) ||
-        (subtree !== undefined && !entry.categories.some((category) => subtree[category] === 1))
+        (subtree !== undefined && !isInSubtree(entry.categories, subtree))
       ) {
         failures += 1;
         failed = facetFilter.category;
       }
-      const amount = product.price.amount;
-      if (amount < priceMin || amount > priceMax) {
+      if (entry.price < priceMin || entry.price > priceMax) {
         failures += 1;
         failed = facetFilter.price;
       }
@@ -408,9 +430,9 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
         candidateNumber += 1;
         let satisfied = 0;
         for (const pair of entry.attributePairs) {
-          const filter = filterOfPair.get(pair);
-          if (filter !== undefined) {
-            satisfiedBy[filter] = candidateNumber;
+          const filter = filterOfPair[pair] as number;
+          if (filter > 0) {
+            satisfiedBy[filter - 1] = candidateNumber;
             satisfied += 1;
           }
         }
@@ -421,7 +443,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
 
       if (failures === 1) {
         if (failed === facetFilter.category) for (const category of entry.categories) categoryCounts[category] += 1;
-        else if (failed === facetFilter.price) priceCounts[bucketOf(amount)] += 1;
+        else if (failed === facetFilter.price) priceCounts[entry.priceBucket] += 1;
         else {
           const nameId = filterNameIds[failed];
           for (const pair of entry.attributePairs) if (pairName[pair] === nameId) pairCounts[pair] += 1;
@@ -431,17 +453,17 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
 
       total += 1;
       for (const category of entry.categories) categoryCounts[category] += 1;
-      priceCounts[bucketOf(amount)] += 1;
+      priceCounts[entry.priceBucket] += 1;
       for (const pair of entry.attributePairs) pairCounts[pair] += 1;
 
       const value = sortValueOf(query.sort, entry, score);
-      if (afterId !== undefined && direction * compareKeys(value, product.id, afterValue as CursorValue, afterId) <= 0) return;
-      top.offer({ entry, value });
+      if (afterId !== undefined && direction * compareKeys(value, entry.id, afterValue as CursorValue, afterId) <= 0) return;
+      top.offer(entry, value);
     };
 
     if (textScores) {
-      for (const [id, score] of textScores) {
-        const entry = entries.get(id);
+      for (const [internalId, score] of textScores) {
+        const entry = entryByInternalId[internalId];
         if (entry) consider(entry, score);
       }
     } else {
@@ -455,7 +477,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       total,
       facets: facetsOf(query, categoryCounts, pairCounts, priceCounts),
     };
-    if (top.items.length > query.limit && last) result.next = [last.value, last.entry.product.id];
+    if (top.items.length > query.limit && last) result.next = [last.value, last.entry.id];
     return result;
   }
 
@@ -500,7 +522,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       if (isStale(product.id, product.version)) return false;
       if (entries.has(product.id)) synchronous(remove(db, product.id));
       synchronous(insert(db, textDocumentOf(product)));
-      entries.set(product.id, entryOf(product));
+      file(entryOf(product));
       return true;
     },
 
@@ -510,6 +532,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       if (!entry || entry.product.version > version) return false;
       synchronous(remove(db, id));
       entries.delete(id);
+      entryByInternalId[entry.internalId] = undefined;
       return true;
     },
 
@@ -540,10 +563,20 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
   };
 }
 
+function hasAnyTag(tags: readonly string[], wanted: ReadonlySet<string>): boolean {
+  for (const tag of tags) if (wanted.has(tag)) return true;
+  return false;
+}
+
+function isInSubtree(categories: readonly number[], subtree: Uint8Array): boolean {
+  for (const category of categories) if (subtree[category] === 1) return true;
+  return false;
+}
+
 function sortValueOf(sort: ProductSort, entry: Entry, score: number): number | string {
   switch (sort) {
     case 'price':
-      return entry.product.price.amount;
+      return entry.price;
     case 'name':
       return entry.nameKey;
     case 'newest':
