@@ -36,10 +36,11 @@ const oramaSchema = { name: 'string', description: 'string', sku: 'string', tags
 const fieldBoost = { name: 3, tags: 2, sku: 2, description: 1 };
 const searchedFields = Object.keys(oramaSchema);
 /**
- * SKUs are codes, not words: one edit from "GEN-12" is a different product, and walking 100,000 unique codes with two
- * edits was most of a typo search's time. Typos are forgiven in names, tags and descriptions.
+ * Typos are forgiven where shoppers aim, names and tags (brands, kinds of product). Not in SKUs: codes are not words,
+ * one edit from "GEN-12" is another product. Not in descriptions: their vocabulary is the largest by far, and the
+ * tolerant walk over it cost a third of a typo search (measured at 100,000 products).
  */
-const tolerantFields = searchedFields.filter((field) => field !== 'sku');
+const tolerantFields = ['name', 'tags'];
 /** Orama's BM25 defaults. */
 const bm25 = { k: 1.2, b: 0.75, d: 0.5 };
 
