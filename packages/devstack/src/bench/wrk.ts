@@ -9,6 +9,8 @@ export interface LoadResult {
   seconds: number;
   requestsPerSecond: number;
   p50Ms: number;
+  /** Absent only when parsing a summary line from before p95 was printed. */
+  p95Ms?: number;
   p99Ms: number;
   /** Responses with status ≥ 400 plus connect/read/write errors and timeouts; any of them spoils the run. */
   errors: number;
@@ -31,8 +33,8 @@ const marker = 'MERCATO_WRK ';
 /** wrk's `done` hook prints exact percentiles as one JSON line, instead of its rounded human summary. */
 export const wrkScript = `done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('${marker}{"requests":%d,"durationUs":%d,"p50Us":%.1f,"p99Us":%.1f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+  io.write(string.format('${marker}{"requests":%d,"durationUs":%d,"p50Us":%.1f,"p95Us":%.1f,"p99Us":%.1f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     e.connect, e.read, e.write, e.status, e.timeout))
 end
 `;
@@ -41,6 +43,7 @@ const report = z.object({
   requests: z.number().int().nonnegative(),
   durationUs: z.number().positive(),
   p50Us: z.number().nonnegative(),
+  p95Us: z.number().nonnegative().optional(),
   p99Us: z.number().nonnegative(),
   connect: z.number().int().nonnegative(),
   read: z.number().int().nonnegative(),
@@ -55,7 +58,7 @@ export function parseWrkOutput(stdout: string): LoadResult {
   if (!line) throw new Error(`wrk printed no summary:\n${stdout.trim()}`);
   const r = report.parse(JSON.parse(line.slice(marker.length)));
   const seconds = r.durationUs / 1e6;
-  return {
+  const result: LoadResult = {
     requests: r.requests,
     seconds,
     requestsPerSecond: r.requests / seconds,
@@ -64,6 +67,8 @@ export function parseWrkOutput(stdout: string): LoadResult {
     errors: r.connect + r.read + r.write + r.status + r.timeout,
     statusErrors: r.status,
   };
+  if (r.p95Us !== undefined) result.p95Ms = r.p95Us / 1000;
+  return result;
 }
 
 export function wrkArgs(options: LoadOptions, scriptFile: string): string[] {
