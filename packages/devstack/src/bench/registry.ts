@@ -1,6 +1,7 @@
 import type { Benchmark } from './framework';
+import { catalogBenchmark } from './benchmarks/catalog';
 import { pathBenchmark } from './benchmarks/path';
 import { sequenceBenchmark } from './benchmarks/sequence';
 
 /** Every benchmark `npm run bench` knows, in the order they run; a new one is a file in benchmarks/ and a line here. */
-export const benchmarks: readonly Benchmark[] = [pathBenchmark, sequenceBenchmark];
+export const benchmarks: readonly Benchmark[] = [pathBenchmark, sequenceBenchmark, catalogBenchmark];
