@@ -366,6 +366,16 @@ describe('product search index: keeping current', () => {
     expect(under(newRoot)).toEqual(['In moved']);
   });
 
+  it('when a product arrives in a placed category after a subtree search, then the next subtree search finds it', () => {
+    const [root, empty] = [categoryId(401), categoryId(402)];
+    const index = createProductSearchIndex();
+    index.placeCategory(empty, [root]);
+    const under = () => namesOf(index.search(query({ category: { id: root, subtree: true } })).items);
+    expect(under()).toEqual([]);
+    index.upsert(product({ name: 'First in its category', categoryIds: [empty] }));
+    expect(under()).toEqual(['First in its category']);
+  });
+
   it('when loaded from a snapshot, then it holds the newest version of each product, searchable', () => {
     const old = product({ name: 'Old name' });
     const index = createProductSearchIndex({ products: [old, { ...old, name: 'New name', version: 2 }, product({ name: 'Other' })] });

@@ -324,11 +324,13 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
   function subtreeOf(categoryId: string): Uint8Array {
     let members = subtrees.get(categoryId);
     if (!members) {
-      members = new Uint8Array(categoryIds.size + 1);
-      members[categoryIds.idOf(categoryId)] = 1;
+      // Intern every member before sizing the flags, so a category no product has used yet still fits.
+      const memberIds = [categoryIds.idOf(categoryId)];
       for (const [descendant, ancestors] of ancestorsOf) {
-        if (ancestors.includes(categoryId)) members[categoryIds.idOf(descendant)] = 1;
+        if (ancestors.includes(categoryId)) memberIds.push(categoryIds.idOf(descendant));
       }
+      members = new Uint8Array(categoryIds.size);
+      for (const member of memberIds) members[member] = 1;
       subtrees.set(categoryId, members);
     }
     return members;
