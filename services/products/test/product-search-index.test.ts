@@ -116,6 +116,11 @@ describe('product search index: text', () => {
     expect(found('samsnug')).toEqual(['Samsung Galaxy S24']);
   });
 
+  it('when a long word is two edits off, then it is found, and three edits off, not', () => {
+    expect(found('galxay')).toEqual(['Samsung Galaxy S24']);
+    expect(found('gxlxxy')).toEqual([]);
+  });
+
   it('when a typo is in a description or a SKU word, then it is not forgiven (only names and tags are)', () => {
     expect(found('flowrs')).toEqual([]);
     expect(found('kt-901')).toEqual([]);
