@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { readPrincipal, requireAppApiToken, requireRole } from './auth';
+import { etagOf, isNotModified } from './conditional';
 import { AppError, toProblem } from './errors';
 import { checkReadiness, type ReadinessCheck } from './health';
 import { allowedMethods, clientPath } from './http-paths';
@@ -38,6 +39,10 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
+  // Express would hash every body it sends into a weak ETag (≈ 2 µs for a small JSON body, ≈ 21 µs for an OpenAPI
+  // document) and answer 304 on a match, on routes that never promised either. ETags here mean a version
+  // (conditional.ts) or a constant body (constantJson), set by the routes that document them.
+  app.set('etag', false);
 
   app.use(withRequestContext(logger, options.metrics));
   app.use(fixedHeaders(helmet()));
@@ -147,6 +152,34 @@ export function fixedHeaders(middleware: RequestHandler): RequestHandler {
   return (_req, res, next) => {
     for (const [name, value] of entries) res.setHeader(name, value);
     next();
+  };
+}
+
+/**
+ * A route whose JSON body never changes while the process runs (a service's OpenAPI document): encoded once at
+ * start-up with its length and a strong ETag, so a request pays neither the UTF-8 encoding nor a hash of the body
+ * (≈ 28 µs for a 23 KB document), and a client that holds the body gets 304. The tag is the body's hash written as a
+ * version (48 bits, 15 digits), so it is compared like every other ETag of the platform (conditional.ts).
+ *
+ * The body is not gzipped: daprd's Go HTTP client asks the app for gzip on behalf of every caller that did not ask
+ * itself and inflates the answer for it (≈ 75 µs of daprd CPU for this document), so the app cannot tell a client
+ * that accepts gzip from one that does not; compression belongs where the client's own Accept-Encoding is seen.
+ */
+export function constantJson(body: string): RequestHandler {
+  const bytes = Buffer.from(body, 'utf8');
+  const version = createHash('sha256').update(bytes).digest().readUIntBE(0, 6);
+  const etag = etagOf(version);
+  const length = String(bytes.length);
+  return (req, res) => {
+    res.setHeader('etag', etag);
+    if (isNotModified(req.headers['if-none-match'], version)) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', length);
+    res.end(bytes);
   };
 }
 
