@@ -213,7 +213,9 @@ function wordsWithin(root: radix.RadixNode, term: string, tolerance: number): Ar
   const walk = (node: radix.RadixNode, row: readonly number[]) => {
     for (const child of node.c.values()) {
       let current: readonly number[] | undefined = row;
-      for (let at = 0; at < child.s.length && current !== undefined; at += 1) current = nextRow(current, term, child.s[at] as string, tolerance);
+      for (let at = 0; at < child.s.length && current !== undefined; at += 1) {
+        current = nextRow(current, term, child.s[at] as string, tolerance);
+      }
       if (current === undefined) continue;
       if (child.e && (current[term.length] as number) <= tolerance && child.d.size > 0) found.push([child.w, child.d]);
       walk(child, current);
@@ -223,7 +225,7 @@ function wordsWithin(root: radix.RadixNode, term: string, tolerance: number): Ar
   return found;
 }
 
-/** The edit-distance row after one more character of the tree's word; undefined when no extension can come back within the tolerance. */
+/** The edit-distance row after one more character of the tree's word; undefined when no extension can come back. */
 function nextRow(row: readonly number[], term: string, character: string, tolerance: number): number[] | undefined {
   const next = [(row[0] as number) + 1];
   let best = next[0] as number;
@@ -238,7 +240,9 @@ function nextRow(row: readonly number[], term: string, character: string, tolera
 
 function synchronous<T>(result: T | Promise<T>): T {
   // The default components are synchronous; a Promise means a plugin or hook made Orama asynchronous.
-  if (result instanceof Promise) throw new Error('Orama answered asynchronously; the products index expects its synchronous components');
+  if (result instanceof Promise) {
+    throw new Error('Orama answered asynchronously; the products index expects its synchronous components');
+  }
   return result;
 }
 
@@ -418,7 +422,10 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       const averageLength = data.avgFieldLength[field] as number;
       const lengths = data.fieldLengths[field] as Record<number, number | undefined>;
       const occurrences = data.tokenOccurrences[field] as Record<string, number | undefined>;
-      const found = tolerance > 0 ? wordsWithin(tree.node, word, tolerance) : Object.entries(tree.node.find({ term: word, exact: false, tolerance: 0 }));
+      const found =
+        tolerance > 0
+          ? wordsWithin(tree.node, word, tolerance)
+          : Object.entries(tree.node.find({ term: word, exact: false, tolerance: 0 }));
       for (const [matched, holders] of found) {
         const holding = occurrences[matched] ?? 0;
         const idf = Math.log(1 + (documents - holding + 0.5) / (holding + 0.5));
@@ -426,7 +433,8 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
           const length = lengths[internalId] ?? 1;
           // Words are unique per field (the tokenizer drops repeats), so a word's frequency is 1 / length.
           const frequency = 1 / length;
-          const score = (idf * (bm25.d + frequency * (bm25.k + 1))) / (frequency + bm25.k * (1 - bm25.b + (bm25.b * length) / averageLength));
+          const lengthNorm = 1 - bm25.b + (bm25.b * length) / averageLength;
+          const score = (idf * (bm25.d + frequency * (bm25.k + 1))) / (frequency + bm25.k * lengthNorm);
           scores.set(internalId, (scores.get(internalId) ?? 0) + score * boost);
         }
       }
