@@ -74,7 +74,7 @@ const problemJson = (status: number, type: string, title: string, detail: string
 
 /** nginx's own errors (it answers them before any app runs), as problem+json instead of its HTML pages. */
 const ingressProblems: Array<{ status: number; name: string; body: string; headers?: string }> = [
-  { status: 400, name: 'bad_request', body: problemJson(400, 'validation', 'The request is not valid', 'The request line or headers could not be read (control characters in the path or query are refused)') },
+  { status: 400, name: 'bad_request', body: problemJson(400, 'validation', 'The request is not valid', 'The request line or headers could not be read (control characters in the path or query, and an encoded #, % or ? in the path, are refused)') },
   { status: 404, name: 'not_found', body: problemJson(404, 'not-found', 'Not found', 'No such resource') },
   {
     status: 405,
@@ -139,6 +139,11 @@ ${r.sidecarHttpPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fai
     `# daprd refuses (with a 500) a URL holding control characters, even percent-encoded; refuse it here as the 400 it is.
 # The services' documents say the same (no control characters in path or query parameters).
 if ($request_uri ~ "%(?:[01][0-9A-Fa-f]|7[Ff])") { return 400; }
+# daprd also fails a method (the path after /method/) holding "#" or "?" (dapr's NormalizeMethod) or a lone "%" (it
+# cannot build the app's URL), with a 500 the ingress would take for a failed replica and stop sending it requests: one
+# such URL per replica would take a service offline for everyone. No Mercato path segment can hold any of the three,
+# so an encoded one in the path is a 400 here.
+if ($request_uri ~ "^[^?]*%(?:23|25|3[Ff])") { return 400; }
 # daprd forwards only the standard methods (it would turn an unknown one into a POST): refuse the rest here.
 if ($request_method !~ "^(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$") { return 405; }
 proxy_http_version 1.1;

@@ -117,6 +117,20 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     }
   });
 
+  it('when a path holds an encoded #, % or ?, then 400 from the ingress, and the service stays available to everyone', async () => {
+    const admin = await tokenFor('admin');
+    for (const path of ['/api/products/%23', '/api/products/a%3Fb', '/api/products/%25', '/api/categories/%23x', '/api/categories/%3f']) {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await api<Problem>(method, path, { token: admin });
+        expect(response.status).toBe(400);
+        expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      }
+    }
+    // daprd would have answered each with a 500 that the ingress takes for a failed replica.
+    expect((await api('GET', '/api/products?q=%23x', { token: admin })).status).toBe(200);
+    expect((await api('GET', '/api/categories', { token: admin })).status).toBe(200);
+  });
+
   it('when the request line itself is malformed, then 400 problem+json, not an HTML 500', async () => {
     const port = Number(new URL(stackInfo().ingressUrl).port);
     const reply = await new Promise<string>((resolve, reject) => {
