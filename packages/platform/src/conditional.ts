@@ -12,24 +12,18 @@ export const etagOf = (version: number): string => `"${version}"`;
 
 const strongTag = /^"(\d{1,15})"$/;
 
-const badPrecondition = (header: string, message: string) =>
-  new AppError('validation', {
-    code: 'invalid-precondition',
-    detail: `The ${header} header is not one this service understands`,
-    issues: [{ path: `headers.${header.toLowerCase()}`, message }],
-  });
-
 /**
  * The version an `If-Match` header requires: undefined when the header is absent or `*` (any current version), else
- * the version its single strong tag names. A list or a weak tag is a 400: a write must name exactly one version.
+ * the version its one strong tag names. Anything else — a list, a weak tag (never equal under the strong comparison
+ * If-Match asks for), a tag this service never issued — can match no version, so it is 0 (versions start at 1) and
+ * the write answers 412, as RFC 9110 §13.1.1 has a failed If-Match answer, rather than 400.
  */
 export function requiredVersion(ifMatch: string | undefined): number | undefined {
   if (ifMatch === undefined) return undefined;
   const value = ifMatch.trim();
   if (value === '*') return undefined;
   const match = strongTag.exec(value);
-  if (!match) throw badPrecondition('If-Match', 'must be one ETag returned by this service, e.g. "3", or *');
-  return Number(match[1]);
+  return match ? Number(match[1]) : 0;
 }
 
 /** True when an `If-None-Match` header names the current version (or `*`): the client's copy is current. */
@@ -47,5 +41,8 @@ export function isNotModified(ifNoneMatch: string | undefined, version: number):
 export const staleVersion = (what: string, required: number, current: number) =>
   new AppError('precondition-failed', {
     code: 'stale-version',
-    detail: `${what} is at version ${current}; the request was made against version ${required}. Read it again and retry.`,
+    detail:
+      required === 0
+        ? `${what} is at version ${current}; If-Match names no version of it (send the ETag a read returned, e.g. "${current}")`
+        : `${what} is at version ${current}; the request was made against version ${required}. Read it again and retry.`,
   });

@@ -12,7 +12,7 @@ import { createCatalogSync } from './entry-points/events/catalog-events';
 startService({
   configSchema: productsConfigSchema,
   indexes: productIndexes,
-  routes: ({ config, database, events, revisions, logger, shutdown }) => {
+  routes: ({ config, database, events, revisions, logger, shutdown, metrics }) => {
     const repository = createProductRepository(database.db, events, revisions);
     const categories = createCategoriesClient(serviceInvokerFromConfig(config, serviceIdentityFromConfig(config)), config.CATEGORIES_APP_ID);
     const index = createProductSearchIndex();
@@ -20,7 +20,7 @@ startService({
     const cache = createVersionedCache<Product>({
       name: 'product', daprHost: config.DAPR_HOST, daprHttpPort: config.DAPR_HTTP_PORT, daprApiToken: config.DAPR_API_TOKEN,
       versionOf: (product) => product.version, ttlSeconds: config.CACHE_TTL_SECONDS,
-      local: config.CACHE_LOCAL_ENTRIES > 0 && { maxEntries: config.CACHE_LOCAL_ENTRIES, ttlMs: config.CACHE_LOCAL_TTL_MS }, logger,
+      local: config.CACHE_LOCAL_ENTRIES > 0 && { maxEntries: config.CACHE_LOCAL_ENTRIES, ttlMs: config.CACHE_LOCAL_TTL_MS }, logger, metrics,
     });
     const sync = createCatalogSync({
       targets: { index, cache, categoryClock: new Map() },

@@ -3,10 +3,15 @@ import { z } from 'zod';
 import { attributeNameSchema, productSchema, productStatuses, tagSchema } from './product-schema';
 import { productSorts, type ProductSearchQuery, type ProductSort } from './product-search';
 
-const commaList = <T extends z.ZodType>(item: T, max: number) =>
+/**
+ * A comma-separated list of `item`s; `itemPattern` (the item's own pattern, unanchored) also goes into the document,
+ * so a client (and the contract fuzzer) knows the whole list's form, not only that it is a string.
+ */
+const commaList = <T extends z.ZodType>(item: T, max: number, itemPattern: string) =>
   z
     .string()
     .max(2000)
+    .meta({ pattern: `^(?:${itemPattern})(?:,(?:${itemPattern})){0,${max - 1}}$` })
     .transform((value, context) => {
       const parts = value.split(',').map((part) => part.trim());
       const parsed: Array<z.output<T>> = [];
@@ -47,9 +52,9 @@ export function productSearchQuerySchema(maxLimit: number) {
       subtree: booleanText.optional().meta({ description: 'With `true`, also products anywhere below `category`' }),
       price_min: amount.optional().meta({ description: 'Lowest price, inclusive, in minor units' }),
       price_max: amount.optional().meta({ description: 'Highest price, inclusive, in minor units' }),
-      tags: commaList(tagSchema, 20).optional().meta({ description: 'Comma-separated tags; products with any of them' }),
+      tags: commaList(tagSchema, 20, '[a-z0-9]+(?:-[a-z0-9]+)*').optional().meta({ description: 'Comma-separated tags; products with any of them' }),
       in_stock: booleanText.optional().meta({ description: '`true`: stock above 0; `false`: out of stock' }),
-      status: commaList(z.enum(productStatuses), 3).optional()
+      status: commaList(z.enum(productStatuses), 3, productStatuses.join('|')).optional()
         .meta({ description: 'Comma-separated statuses (default `active`); editors and admins only see drafts and archived products' }),
       sort: z.enum(productSorts).optional().meta({ description: 'Default `relevance` with `q`, else `newest`' }),
       order: z.enum(['asc', 'desc']).optional().meta({ description: 'Default: relevance desc, price asc, name asc, newest desc' }),
@@ -65,7 +70,7 @@ export function productSearchQuerySchema(maxLimit: number) {
     .refine((query) => query.subtree === undefined || query.category !== undefined, { message: 'needs `category`', path: ['subtree'] });
 }
 
-const attributeValues = commaList(z.string().min(1, 'must not be empty').max(200).regex(noControlCharacters, 'must not contain control characters'), 20);
+const attributeValues = commaList(z.string().min(1, 'must not be empty').max(200).regex(noControlCharacters, 'must not contain control characters'), 20, '[^,]+');
 
 /**
  * Reads the whole query: `attr.<name>=v1,v2` parameters (any number, one per attribute) beside the fixed ones. A
