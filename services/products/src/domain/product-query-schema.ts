@@ -1,6 +1,6 @@
 import { AppError, decodeCursor, encodeCursor, noControlCharacters, pageCursorFormat, type CursorValue, type FieldIssue } from '@mercato/platform';
 import { z } from 'zod';
-import { attributeNameSchema, productSchema, productStatuses, tagSchema } from './product-schema';
+import { attributeNameSchema, productSchema, productStatuses } from './product-schema';
 import { productSorts, type ProductSearchQuery, type ProductSort } from './product-search';
 
 /**
@@ -30,6 +30,12 @@ const commaList = <T extends z.ZodType>(item: T, max: number, itemPattern: strin
       return parsed;
     });
 
+/**
+ * A tag to filter by: the characters and length of a tag. A well-formed tag no product carries (`a--b`) simply
+ * matches nothing, so the document can state the whole list's form as one pattern.
+ */
+const tagFilter = z.string().regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and hyphens, at most 40');
+
 const amount = z.coerce
   .number({ error: 'must be a whole number of minor units' })
   .int('must be a whole number of minor units')
@@ -52,7 +58,7 @@ export function productSearchQuerySchema(maxLimit: number) {
       subtree: booleanText.optional().meta({ description: 'With `true`, also products anywhere below `category`' }),
       price_min: amount.optional().meta({ description: 'Lowest price, inclusive, in minor units' }),
       price_max: amount.optional().meta({ description: 'Highest price, inclusive, in minor units' }),
-      tags: commaList(tagSchema, 20, '[a-z0-9]+(?:-[a-z0-9]+)*').optional().meta({ description: 'Comma-separated tags; products with any of them' }),
+      tags: commaList(tagFilter, 20, '[a-z0-9-]{1,40}').optional().meta({ description: 'Comma-separated tags; products with any of them' }),
       in_stock: booleanText.optional().meta({ description: '`true`: stock above 0; `false`: out of stock' }),
       status: commaList(z.enum(productStatuses), 3, productStatuses.join('|')).optional()
         .meta({ description: 'Comma-separated statuses (default `active`); editors and admins only see drafts and archived products' }),
