@@ -117,12 +117,13 @@ const probeWord = (sample: number) => `lagprobe${[...sample.toString(26).padStar
  * plus that pause.
  */
 async function writeToSearchLag(context: BenchContext, writer: Sidecar, reader: Sidecar, categoryId: string) {
-  const editor = { ...(await context.bearer('editor')), 'dapr-api-token': writer.apiToken, 'content-type': 'application/json' };
-  const viewer = { ...(await context.bearer('viewer')), 'dapr-api-token': reader.apiToken };
   const lags: number[] = [];
   const writes: number[] = [];
   let seenBeforeAnswer = 0;
   for (let sample = 0; sample < lagSamples; sample++) {
+    // Fresh tokens per write: a write can take half a minute here, and a token lives five.
+    const editor = { ...(await context.bearer('editor')), 'dapr-api-token': writer.apiToken, 'content-type': 'application/json' };
+    const viewer = { ...(await context.bearer('viewer')), 'dapr-api-token': reader.apiToken };
     const word = probeWord(sample);
     const sku = `LAG-${sample}`;
     const body = { sku, name: `Lag probe ${word}`, categoryIds: [categoryId], price: { amount: 1000, currency: 'USD' }, status: 'active' };
