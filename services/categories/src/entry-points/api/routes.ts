@@ -1,4 +1,4 @@
-import { clientPath, etagOf, isNotModified, parseInput, principalFrom, requiredVersion, requireRole } from '@mercato/platform';
+import { clientPath, constantJson, etagOf, isNotModified, parseInput, principalFrom, requiredVersion, requireRole } from '@mercato/platform';
 import { Router, type Response } from 'express';
 import {
   categoryChangesSchema,
@@ -25,9 +25,7 @@ export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number):
   });
 
   // Registered before /categories/:id; a slug cannot contain a dot, so no category can shadow it.
-  router.get('/categories/openapi.json', requireRole(...readers), (_req, res) => {
-    res.type('application/json').send(document);
-  });
+  router.get('/categories/openapi.json', requireRole(...readers), constantJson(document));
 
   // Every route that names a category takes its id or its slug (lower-cased by the schema).
   router.get('/categories/:id', requireRole(...readers), async (req, res) => {
