@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 import { isDuplicateKey } from './mongo';
 import type { OutboxFields } from './outbox';
 import { requestContext } from './request-context';
-import { isConcurrentUpdate, type RevisedCollection } from './revisions';
+import { isConcurrentUpdate, outboxMarkOf, type RevisedCollection } from './revisions';
 import { withTimeout } from './timing';
 
 /** A domain event as a CloudEvents 1.0 envelope; `type` reads `<domain>.<entity>.<verb>`. */
@@ -83,8 +83,12 @@ function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> 
   return event;
 }
 
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** How old an undelivered event must be before a relay treats it as a leftover rather than its writer's to send. */
 const leftoverAfterMs = 1000;
+/** A mark this old whose write never landed belongs to a crashed writer (far above the revision claims' staleness). */
+const abandonedMarkMs = 60_000;
 /** How long one relay's hold on a document's leftovers lasts; longer than delivering them takes. */
 const relayLeaseMs = 15_000;
 
@@ -117,10 +121,35 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     if (response.error) throw response.error;
   }
 
+  /**
+   * Removes the outbox marks of writes whose events are all out: the document is gone, or it is not pending at or after
+   * the mark's revision. A mark of a later write (inserted before that write lands) stays — unless it is so old that
+   * its write never landed: a crashed writer's claim is rolled forward by the next writer, whose own mark and delivery
+   * then carry those events.
+   */
+  async function settleMarks(store: RevisedCollection<OutboxFields>, id: string): Promise<void> {
+    const marks = await store.outboxMarks.find({ _id: { $regex: `^${escapeRegex(id)}:` } }).toArray();
+    if (marks.length === 0) return;
+    const doc = await store.collection.findOne({ _id: id }, { projection: { _rev: 1, _outboxPending: 1 } });
+    const rev = doc?._rev ?? 0;
+    const settled = marks.filter((mark) => {
+      const marked = outboxMarkOf(mark._id).rev;
+      if (!doc) return true;
+      if (marked > rev) return Date.now() - new Date(mark.at).getTime() > abandonedMarkMs;
+      return !doc._outboxPending;
+    });
+    if (settled.length) await store.outboxMarks.deleteMany({ _id: { $in: settled.map((mark) => mark._id) } });
+  }
+
   async function deliver(store: RevisedCollection<OutboxFields>, id: string): Promise<void> {
     try {
-      const doc = await store.collection.findOne({ _id: id, _outboxPending: true }, { projection: { _outbox: 1, _deleted: 1 } });
-      if (!doc) return;
+      // `{_id}` alone: the one filter FerretDB's SQLite backend looks up by key rather than by reading every document.
+      const found = await store.collection.findOne({ _id: id }, { projection: { _outbox: 1, _deleted: 1, _outboxPending: 1 } });
+      const doc = found?._outboxPending ? found : undefined;
+      if (!doc) {
+        await settleMarks(store, id);
+        return;
+      }
       const pending = doc._outbox ?? [];
       const sent = new Set<string>();
       let failure: unknown;
@@ -152,6 +181,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
         );
       }
       if (failure) throw failure;
+      await settleMarks(store, id);
     } catch (error) {
       if (isConcurrentUpdate(error)) logger.debug('outbox clean-up left to the relay', { subject: id });
       else logger.warn('events not delivered yet; the relay will retry', { subject: id, error: String(error) });
@@ -165,17 +195,17 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     relaying = true;
     try {
       for (const store of watched) {
-        const pending = await store.collection
-          .find({ _outboxPending: true }, { projection: { _id: 1, _outbox: 1 } })
-          .limit(100)
-          .toArray();
-        for (const doc of pending) {
+        // The marks, not the collection: FerretDB would read every document to find the few with pending events.
+        const marks = await store.outboxMarks.find({}).limit(100).toArray();
+        const ids = new Set<string>();
+        for (const mark of marks) {
           // The writer delivers its own events right after the write: leave it a moment before calling them leftovers.
-          const oldest = Date.parse(doc._outbox?.[0]?.time ?? '');
-          if (Number.isFinite(oldest) && Date.now() - oldest < leftoverAfterMs) continue;
-          const lease = await takeRelayLease(store, String(doc._id));
+          if (Date.now() - new Date(mark.at).getTime() >= leftoverAfterMs) ids.add(outboxMarkOf(mark._id).id);
+        }
+        for (const id of ids) {
+          const lease = await takeRelayLease(store, id);
           if (!lease) continue;
-          await deliver(store, String(doc._id));
+          await deliver(store, id);
           await lease.release();
         }
       }

@@ -1,4 +1,4 @@
-import type { Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { CloudEvent } from './events';
 import type { Revised } from './revisions';
 
@@ -47,3 +47,13 @@ export const withoutOutbox = { _outbox: 0, _outboxPending: 0, _deleted: 0, _rev:
 
 /** An index for the relay's lookup of documents with undelivered events. */
 export const outboxIndex = { key: { _outboxPending: 1 }, name: 'outbox_pending' };
+
+/**
+ * One live document by id, read as a primary-key lookup. FerretDB's SQLite backend pushes a filter down to SQL only when
+ * it is `{_id}` alone and reads every document for anything else (docs/runtime.md), so `{_id, _deleted: {$ne: true}}`
+ * would be a scan; the deleted check is made on the document read instead.
+ */
+export async function findLiveById<T extends OutboxFields>(collection: Collection<T>, id: string): Promise<T | undefined> {
+  const doc = (await collection.findOne({ _id: id } as Filter<T>, { projection: { _outbox: 0, _outboxPending: 0, _rev: 0 } })) as T | null;
+  return doc && !doc._deleted ? doc : undefined;
+}

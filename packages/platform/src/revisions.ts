@@ -77,6 +77,12 @@ export interface RevisedCollection<T extends Revised> {
   readonly collection: Collection<T>;
   /** `<collection>_revisions`: the claims, unique by `_id`. Not an audit log: old claims are pruned. */
   readonly claims: Collection<RevisionClaim<T>>;
+  /**
+   * `<collection>_outbox_marks`: one `<id>:<rev>` per write that carried undelivered events, inserted before that write
+   * and removed once they are out (events.ts). The outbox relay reads this small collection, never the whole
+   * collection: FerretDB answers a filter on any field but `_id` by reading every document.
+   */
+  readonly outboxMarks: Collection<OutboxMark>;
   /** Inserts a new document at revision 1 (throws a duplicate-key error like insertOne). */
   insert(doc: T): Promise<T>;
   /** Applies `change` to the current document as its next revision, through a claim. */
@@ -87,6 +93,20 @@ export interface RevisedCollection<T extends Revised> {
    */
   remove(id: string, filter?: Filter<T>): Promise<boolean>;
 }
+
+/** A write that carried events: `_id` is `<document id>:<revision>`. */
+export interface OutboxMark {
+  _id: string;
+  at: Date;
+}
+
+/** The document id and revision a mark names. */
+export const outboxMarkOf = (markId: string): { id: string; rev: number } => {
+  const at = markId.lastIndexOf(':');
+  return { id: markId.slice(0, at), rev: Number(markId.slice(at + 1)) };
+};
+
+const carriesEvents = (image: unknown) => (image as { _outboxPending?: unknown })._outboxPending === true;
 
 /** Any stored document with a string id, as the claims and meta documents are. */
 interface Row extends Document {
@@ -127,7 +147,17 @@ const isDefinite = (error: unknown) => error instanceof MongoServerError && !isD
 export function revised<T extends Revised>(db: Db, name: string, options: RevisionOptions = defaultRevisionOptions): RevisedCollection<T> {
   const collection = db.collection<T>(name);
   const claims = db.collection<RevisionClaim<T>>(`${name}_revisions`);
+  const outboxMarks = db.collection<OutboxMark>(`${name}_outbox_marks`);
   const raw = collection as unknown as Collection<Row>;
+
+  /** Before a write that carries events: so a crash between the write and its delivery leaves the relay a trace. */
+  async function markOutbox(id: string, rev: number): Promise<void> {
+    try {
+      await outboxMarks.insertOne({ _id: claimIdOf(id, rev), at: new Date() });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
   const { staleAfterMs, logger } = options;
 
   const read = (id: string) => raw.findOne({ _id: id }) as Promise<T | null>;
@@ -185,6 +215,7 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
       const next = await change(current);
       if (next === undefined) return { status: 'unchanged', doc: current };
       const image = { ...next, _id: id, _rev: rev + 1 } as T;
+      if (carriesEvents(image)) await markOutbox(id, rev + 1);
       const claimId = claimIdOf(id, rev + 1);
       const token = randomUUID();
       const claimedAt = Date.now();
@@ -227,8 +258,10 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
   return {
     collection,
     claims,
+    outboxMarks,
     async insert(doc) {
       const stored = { ...doc, _rev: 1 };
+      if (carriesEvents(stored)) await markOutbox(doc._id, 1);
       await collection.insertOne(stored as OptionalUnlessRequiredId<T>);
       return stored;
     },

@@ -178,15 +178,20 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
     try {
       const categories = client.db('categories').collection<{ _id: string; [field: string]: unknown }>('categories');
+      // The write's outbox mark, inserted before the write: what the relay looks for (platform revisions.ts).
+      const marks = client.db('categories').collection<{ _id: string; at: Date }>('categories_outbox_marks');
+      await marks.insertOne({ _id: `${id}:1`, at: now });
       await categories.insertOne({
         _id: id, name: 'Written before a crash', slug: event.data.slug, parentId: null, ancestors: [], description: '',
-        createdAt: now, updatedAt: now, _outbox: [event], _outboxPending: true,
+        createdAt: now, updatedAt: now, _outbox: [event], _outboxPending: true, _rev: 1,
       });
       const events = await eventually(receivedEvents, (all) => all.some((e) => e.id === event.id), 20_000);
       // At least once, always under the event's own id (the replicas' relays take a lease, so normally exactly once).
       expect(events.filter((e) => e.id === event.id).length).toBeGreaterThanOrEqual(1);
       const settled = await eventually(() => categories.findOne({ _id: id }), (doc) => doc?.['_outboxPending'] === false, 10_000);
       expect(settled?.['_outbox']).toEqual([]);
+      // Once its events are out, the mark goes too, so the relay's next round does not look at the category again.
+      expect(await eventually(() => marks.countDocuments({ _id: `${id}:1` }), (count) => count === 0, 10_000)).toBe(0);
     } finally {
       await client.close();
     }

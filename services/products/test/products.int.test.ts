@@ -33,6 +33,14 @@ describe('products through ingress → daprd (bearer) → app → FerretDB', () 
     expect(created.headers.get('etag')).toBe('"1"');
     const events = await eventually(receivedEvents, (all) => all.some((e) => e.subject === created.body.id));
     expect(events.find((e) => e.subject === created.body.id)).toMatchObject({ type: 'catalog.product.created', source: 'products' });
+    // The write's outbox mark is gone once its event is out: the relay only ever reads the few that are left.
+    const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+    try {
+      const marks = client.db('products').collection<{ _id: string }>('products_outbox_marks');
+      expect(await eventually(() => marks.countDocuments({ _id: `${created.body.id}:1` }), (count) => count === 0)).toBe(0);
+    } finally {
+      await client.close();
+    }
   });
 
   it('when a viewer creates, then 403; when the body is invalid, then 400 naming each field; nothing is stored', async () => {

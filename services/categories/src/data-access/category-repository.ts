@@ -3,6 +3,7 @@ import {
   changedWithEvent,
   defaultRevisionOptions,
   deletedWithEvent,
+  findLiveById,
   isDuplicateKey,
   live,
   outboxIndex,
@@ -183,7 +184,7 @@ export function createCategoryRepository(
   const loadAll = async () => (await categories.find({ ...live }, options).toArray()).map(toCategory);
 
   async function rebaseDescendants(id: string): Promise<number> {
-    const moved = await categories.findOne({ _id: id, ...live }, { projection: { ancestors: 1 } });
+    const moved = await findLiveById(categories, id);
     if (!moved) return 0;
     const below = await categories.find({ ancestors: id, ...live }, { projection: { _id: 1 } }).toArray();
     let rewritten = 0;
@@ -233,7 +234,7 @@ export function createCategoryRepository(
     },
 
     async findById(id) {
-      const doc = await categories.findOne({ _id: id, ...live }, options);
+      const doc = await findLiveById(categories, id);
       return doc ? toCategory(doc) : undefined;
     },
 

@@ -2,6 +2,7 @@ import {
   changedWithEvent,
   defaultRevisionOptions,
   deletedWithEvent,
+  findLiveById,
   isDuplicateKey,
   live,
   outboxIndex,
@@ -125,7 +126,7 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
     },
 
     async findById(id) {
-      const doc = await products.findOne({ _id: id, ...live }, options);
+      const doc = await findLiveById(products, id);
       return doc ? toProduct(doc) : undefined;
     },
 
