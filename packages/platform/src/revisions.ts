@@ -162,9 +162,28 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
 
   const read = (id: string) => raw.findOne({ _id: id }) as Promise<T | null>;
 
-  const replace = (rev: number, image: T) => {
+  /**
+   * FerretDB's SQLite backend looks a document up by key only for a filter of `{_id}` alone and reads every document
+   * for `{_id, _rev}` (docs/runtime.md). There, the revision is checked on the document read and the replace names the
+   * key alone: the same read-then-replace FerretDB performs internally anyway, so nothing is lost. MongoDB keeps the
+   * atomic `{_id, _rev}` filter.
+   */
+  let keyOnly: Promise<boolean> | undefined;
+  const onFerretDb = () =>
+    (keyOnly ??= Promise.resolve()
+      .then(() => db.admin().command({ buildInfo: 1 }))
+      .then((info) => typeof info['ferretdbVersion'] === 'string')
+      .catch(() => {
+        keyOnly = undefined;
+        return false;
+      }));
+
+  const replace = async (rev: number, image: T): Promise<{ matchedCount: number }> => {
     const { _id, ...rest } = image as Row;
-    return raw.replaceOne(atRevision(_id, rev), rest);
+    if (!(await onFerretDb())) return raw.replaceOne(atRevision(_id, rev), rest);
+    const current = await read(_id);
+    if (!current || (current._rev ?? 0) !== rev) return { matchedCount: 0 };
+    return raw.replaceOne({ _id }, rest);
   };
 
   /** Best effort: a stale claim n-1 is never looked at again once n+1 is written. */
