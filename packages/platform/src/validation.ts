@@ -39,3 +39,18 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, part:
  * so their documents say so too.
  */
 export const noControlCharacters = /^[^\x00-\x1f\x7f]*$/;
+
+/**
+ * Free text: surrounding spaces are dropped, and the length counts characters (code points), as JSON Schema's
+ * `maxLength` does, not UTF-16 units. The non-blank rule names U+FEFF besides `\s` because JavaScript counts it as a
+ * space and other regex dialects (the fuzzer's, Python's) do not; so the document's pattern and the route agree.
+ * `inUrl`: text that travels in a path or query, so no control characters (see `noControlCharacters`).
+ */
+export function freeText(max: number, options: { blank: boolean; inUrl?: boolean }) {
+  const string = options.inUrl ? z.string().regex(noControlCharacters, 'must not contain control characters') : z.string();
+  const base = options.blank ? string : string.regex(/[^\s\uFEFF]/, 'must not be blank');
+  return base
+    .trim()
+    .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
+    .meta({ maxLength: max });
+}

@@ -1,4 +1,4 @@
-import { noControlCharacters, pageQueryShape, pageSchema, type PageLimits } from '@mercato/platform';
+import { freeText, pageQueryShape, pageSchema, type PageLimits } from '@mercato/platform';
 import { z } from 'zod';
 
 /** Lower-case words joined by single hyphens: stable in URLs and unique across the whole tree. */
@@ -9,21 +9,8 @@ export const slugSchema = z
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single hyphens, e.g. "home-decoration"');
 
 const categoryId = z.uuid('must be a category id (UUID)');
-/**
- * Free text: surrounding spaces are dropped, and the length counts characters (code points), as JSON Schema's
- * `maxLength` does, not UTF-16 units. The non-blank rule names U+FEFF besides `\s` because JavaScript counts it as a
- * space and other regex dialects (the fuzzer's, Python's) do not; so the document's pattern and the route agree.
- */
-const text = (max: number, options: { blank: boolean; inUrl?: boolean }) => {
-  const string = options.inUrl ? z.string().regex(noControlCharacters, 'must not contain control characters') : z.string();
-  const base = options.blank ? string : string.regex(/[^\s\uFEFF]/, 'must not be blank');
-  return base
-    .trim()
-    .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
-    .meta({ maxLength: max });
-};
-const name = text(120, { blank: false });
-const description = text(2000, { blank: true });
+const name = freeText(120, { blank: false });
+const description = freeText(2000, { blank: true });
 
 /**
  * How a path or query names a category: its id or its slug, in any case (ids and slugs are stored lower-case, and a
@@ -70,7 +57,7 @@ export const maxTreeDepth = 64;
 export function categoryQuerySchema(limits: PageLimits) {
   return z.strictObject({
     parent: categoryRefSchema.meta({ description: '`root` for the top level, or the id or slug of the parent' }).optional(),
-    q: text(100, { blank: false, inUrl: true }).meta({ description: 'Case-insensitive text in name or slug (not with `tree=true`)' }).optional(),
+    q: freeText(100, { blank: false, inUrl: true }).meta({ description: 'Case-insensitive text in name or slug (not with `tree=true`)' }).optional(),
     tree: z
       .enum(['true', 'false'])
       .optional()

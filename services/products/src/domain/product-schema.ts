@@ -1,4 +1,4 @@
-import { noControlCharacters, pageSchema } from '@mercato/platform';
+import { freeText, noControlCharacters, pageSchema } from '@mercato/platform';
 import { z } from 'zod';
 
 export const productStatuses = ['draft', 'active', 'archived'] as const;
@@ -6,19 +6,6 @@ export type ProductStatus = (typeof productStatuses)[number];
 
 const productId = z.uuid('must be a product id (UUID)');
 const categoryId = z.uuid('must be a category id (UUID)');
-
-/**
- * Free text: surrounding spaces are dropped and the length counts characters (code points), as JSON Schema's
- * `maxLength` does. U+FEFF is named besides `\s` so the document's pattern and the route agree (see categories).
- */
-const text = (max: number, options: { blank: boolean; inUrl?: boolean }) => {
-  const string = options.inUrl ? z.string().regex(noControlCharacters, 'must not contain control characters') : z.string();
-  const base = options.blank ? string : string.regex(/[^\s\uFEFF]/, 'must not be blank');
-  return base
-    .trim()
-    .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
-    .meta({ maxLength: max });
-};
 
 /** Stock-keeping unit: letters, digits and `-_.`; stored upper-case, so `ab-1` and `AB-1` are one SKU. */
 export const skuSchema = z
@@ -57,8 +44,8 @@ export const priceSchema = z.strictObject({
 
 const productFields = {
   sku: skuSchema,
-  name: text(200, { blank: false }),
-  description: text(5000, { blank: true }),
+  name: freeText(200, { blank: false }),
+  description: freeText(5000, { blank: true }),
   categoryIds: z
     .array(categoryId)
     .min(1, 'name at least one category')
