@@ -6,6 +6,7 @@ import type { OutboxFields } from './outbox';
 import { requestContext } from './request-context';
 import { isConcurrentUpdate, outboxMarkOf, type RevisedCollection } from './revisions';
 import { withTimeout } from './timing';
+import { escapeRegex } from './validation';
 
 /** A domain event as a CloudEvents 1.0 envelope; `type` reads `<domain>.<entity>.<verb>`. */
 export interface CloudEvent<T = unknown> {
@@ -82,8 +83,6 @@ function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> 
   }
   return event;
 }
-
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** How old an undelivered event must be before a relay treats it as a leftover rather than its writer's to send. */
 const leftoverAfterMs = 1000;

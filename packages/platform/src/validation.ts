@@ -54,3 +54,6 @@ export function freeText(max: number, options: { blank: boolean; inUrl?: boolean
     .refine((value) => [...value].length <= max, `must be at most ${max} characters`)
     .meta({ maxLength: max });
 }
+
+/** Text to match literally inside a regular expression (a MongoDB `$regex`, say). */
+export const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -3,6 +3,7 @@ import {
   changedWithEvent,
   defaultRevisionOptions,
   deletedWithEvent,
+  escapeRegex,
   findLiveById,
   isDuplicateKey,
   live,
@@ -165,8 +166,6 @@ const toCategory = (doc: CategoryDocument): Category => ({
   updatedAt: doc.updatedAt.toISOString(),
   version: versionOf(doc),
 });
-
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function createCategoryRepository(
   db: Db,
