@@ -1,4 +1,4 @@
-import { clientPath, etagOf, isNotModified, parseInput, principalFrom, requireRole, requiredVersion, type Principal } from '@mercato/platform';
+import { clientPath, constantJson, etagOf, isNotModified, parseInput, principalFrom, requireRole, requiredVersion, type Principal } from '@mercato/platform';
 import { Router, type Request, type Response } from 'express';
 import { cursorOf, parseSearchQuery } from '../../domain/product-query-schema';
 import { newProductSchema, productChangesSchema, productPathSchema, productReplacementSchema, type Product } from '../../domain/product-schema';
@@ -29,9 +29,7 @@ export function productRoutes(useCases: ProductUseCases, maxPageSize: number): R
   });
 
   // Registered before /products/:id; a SKU of "OPENAPI.JSON" is therefore reachable by its id only.
-  router.get('/products/openapi.json', requireRole(...readers), (_req, res) => {
-    res.type('application/json').send(document);
-  });
+  router.get('/products/openapi.json', requireRole(...readers), constantJson(document));
 
   router.get('/products/category-usage/:categoryId', requireRole(...usageReaders), async (req, res) => {
     const { categoryId } = parseInput(categoryUsageParams, req.params, 'params');

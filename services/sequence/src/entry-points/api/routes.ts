@@ -1,4 +1,4 @@
-import { clientPath, parseInput, requireRole } from '@mercato/platform';
+import { clientPath, constantJson, parseInput, requireRole } from '@mercato/platform';
 import { Router } from 'express';
 import { nextQuerySchema, sequencePathSchema, sequenceSettingsSchema } from '../../domain/sequence-schema';
 import type { SequenceUseCases } from '../../domain/sequence-use-cases';
@@ -12,9 +12,7 @@ export function sequenceRoutes(useCases: SequenceUseCases, limits: SequenceLimit
   const document = JSON.stringify(sequenceApiDocument(limits));
 
   // Registered before /sequences/:name; a sequence name cannot contain a dot, so none can shadow it.
-  router.get('/sequences/openapi.json', requireRole(...callers, 'viewer'), (_req, res) => {
-    res.type('application/json').send(document);
-  });
+  router.get('/sequences/openapi.json', requireRole(...callers, 'viewer'), constantJson(document));
 
   router.post('/sequences/:name/next', requireRole(...callers), async (req, res) => {
     const { name } = parseInput(sequencePathSchema, req.params, 'params');
