@@ -82,7 +82,7 @@ const attributeValues = commaList(z.string().min(1, 'must not be empty').max(200
  * Reads the whole query: `attr.<name>=v1,v2` parameters (any number, one per attribute) beside the fixed ones. A
  * cursor is bound to its sort and order, so one taken from another ordering is refused instead of starting elsewhere.
  */
-export function parseSearchQuery(raw: Record<string, unknown>, maxLimit: number): Omit<ProductSearchQuery, 'statuses'> & { statuses: ProductSearchQuery['statuses'] } {
+export function parseSearchQuery(raw: Record<string, unknown>, maxLimit: number): ProductSearchQuery {
   const fixed: Record<string, unknown> = {};
   const attributes: Record<string, string[]> = {};
   const issues: FieldIssue[] = [];

@@ -55,8 +55,7 @@ export function createProductUseCases(
   options: ProductUseCaseOptions,
 ): ProductUseCases {
   const { cache } = options;
-  const cacheKey = (id: string) => id;
-  const byId = (id: string) => (cache ? cache.read(cacheKey(id), () => repository.findById(id)) : repository.findById(id));
+  const byId = (id: string) => (cache ? cache.read(id, () => repository.findById(id)) : repository.findById(id));
 
   /** By id (through the cache) when it looks like one, else by SKU; a UUID-shaped SKU is tried as a SKU too. */
   async function find(ref: string): Promise<Product | undefined> {
@@ -98,7 +97,7 @@ export function createProductUseCases(
   /** Keeps the writing replica's search and cache current at once; other replicas follow from the event. */
   async function settled(product: Product): Promise<Product> {
     index.upsert(product);
-    await cache?.written(cacheKey(product.id), product, product.version);
+    await cache?.written(product.id, product, product.version);
     return product;
   }
 
@@ -174,7 +173,7 @@ export function createProductUseCases(
       });
       if (!deleted) throw notFound(ref);
       index.remove(id, deleted.version + 1);
-      await cache?.written(cacheKey(id), undefined, deleted.version + 1);
+      await cache?.written(id, undefined, deleted.version + 1);
     },
 
     countInCategory: (categoryId) => repository.countInCategory(categoryId),
