@@ -1,12 +1,10 @@
 import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
-import { createApp } from '../src/http';
 import { clientPath } from '../src/http-paths';
-import { createLogger } from '../src/logger';
 import { parseInput } from '../src/validation';
+import { testApp, testAppToken } from './support';
 
-const appToken = 'app-token-0123456789';
 
 function buildApp() {
   const routes = Router();
@@ -23,20 +21,11 @@ function buildApp() {
   routes.delete('/things/:id', (_req, res) => {
     res.status(204).end();
   });
-  return createApp({
-    serviceName: 'test',
-    logger: createLogger('test', 'error'),
-    appApiToken: appToken,
-    bodyLimit: '1kb',
-    resourceClient: 'mercato-api',
-    readiness: [],
-    routes,
-    isAcceptingWork: () => true,
-  });
+  return testApp(routes);
 }
 
 const call = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) =>
-  request(buildApp())[method](path).set('dapr-api-token', appToken);
+  request(buildApp())[method](path).set('dapr-api-token', testAppToken);
 
 describe('paths as the client sees them', () => {
   it('when the ingress names the prefix it stripped, then Location and a problem instance include it', async () => {

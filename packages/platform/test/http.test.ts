@@ -2,11 +2,9 @@ import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
 import { requireRole } from '../src/auth';
-import { createApp } from '../src/http';
-import { createLogger } from '../src/logger';
 import { parseInput } from '../src/validation';
+import { testApp, testAppToken } from './support';
 
-const appToken = 'app-token-0123456789';
 const jwt = (roles: string[]) =>
   `Bearer e30.${Buffer.from(JSON.stringify({ sub: 'u1', realm_access: { roles } })).toString('base64url')}.s`;
 
@@ -16,20 +14,14 @@ function buildApp(options: { ready?: boolean; accepting?: boolean } = {}) {
     const body = parseInput(z.strictObject({ name: z.string().min(1) }), req.body, 'body');
     res.status(201).json(body);
   });
-  return createApp({
-    serviceName: 'test',
-    logger: createLogger('test', 'error'),
-    appApiToken: appToken,
-    bodyLimit: '1kb',
-    resourceClient: 'mercato-api',
+  return testApp(routes, {
     readiness: [{ name: 'dep', check: async () => { if (options.ready === false) throw new Error('down'); } }],
-    routes,
     isAcceptingWork: () => options.accepting ?? true,
   });
 }
 
 const post = (app: ReturnType<typeof buildApp>) =>
-  request(app).post('/things').set('dapr-api-token', appToken).set('authorization', jwt(['editor']));
+  request(app).post('/things').set('dapr-api-token', testAppToken).set('authorization', jwt(['editor']));
 
 describe('the platform HTTP shape', () => {
   it('when a request lacks the app API token, then it is refused with 401 problem+json', async () => {
@@ -45,7 +37,7 @@ describe('the platform HTTP shape', () => {
   });
 
   it('when the caller lacks the role, then 403', async () => {
-    const response = await request(buildApp()).post('/things').set('dapr-api-token', appToken).set('authorization', jwt(['viewer'])).send({ name: 'x' });
+    const response = await request(buildApp()).post('/things').set('dapr-api-token', testAppToken).set('authorization', jwt(['viewer'])).send({ name: 'x' });
     expect(response.status).toBe(403);
   });
 
@@ -72,7 +64,7 @@ describe('the platform HTTP shape', () => {
   });
 
   it('when no route matches, then 404 problem+json', async () => {
-    const response = await request(buildApp()).get('/nope').set('dapr-api-token', appToken);
+    const response = await request(buildApp()).get('/nope').set('dapr-api-token', testAppToken);
     expect(response.status).toBe(404);
     expect(response.body.status).toBe(404);
   });

@@ -1,11 +1,9 @@
 import express, { Router } from 'express';
 import { createServer } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../src/http';
-import { createLogger } from '../src/logger';
 import { createMetrics, type Metrics } from '../src/metrics';
+import { testApp, testAppToken } from './support';
 
-const appToken = 'app-token-0123456789';
 
 function appWith(metrics: Metrics) {
   const things = Router();
@@ -17,17 +15,7 @@ function appWith(metrics: Metrics) {
   routes.get('/boom', () => {
     throw new Error('boom');
   });
-  return createApp({
-    serviceName: 'test',
-    logger: createLogger('test', 'error'),
-    appApiToken: appToken,
-    bodyLimit: '1kb',
-    resourceClient: 'mercato-api',
-    readiness: [],
-    routes,
-    isAcceptingWork: () => true,
-    metrics,
-  });
+  return testApp(routes, { metrics });
 }
 
 /** Observation counts by "method route status" from the histogram's `_count` series. */
@@ -43,9 +31,9 @@ describe('request latency', () => {
   it('when requests hit routes, then each is observed once under its route template (with the router base) and status class', async () => {
     const metrics = createMetrics('test');
     const app = appWith(metrics);
-    await request(app).get('/things/1').set('dapr-api-token', appToken).expect(200);
-    await request(app).get('/things/2').set('dapr-api-token', appToken).expect(200);
-    await request(app).get('/boom').set('dapr-api-token', appToken).expect(500);
+    await request(app).get('/things/1').set('dapr-api-token', testAppToken).expect(200);
+    await request(app).get('/things/2').set('dapr-api-token', testAppToken).expect(200);
+    await request(app).get('/boom').set('dapr-api-token', testAppToken).expect(500);
     await request(app).get('/healthz').expect(200);
     await settle();
     expect(await counts(metrics)).toEqual({ 'GET /things/:id 2xx': 2, 'GET /boom 5xx': 1, 'GET /healthz 2xx': 1 });
@@ -54,7 +42,7 @@ describe('request latency', () => {
   it('when no route takes a request, then it is observed as unmatched, never under its path', async () => {
     const metrics = createMetrics('test');
     const app = appWith(metrics);
-    await request(app).get('/nowhere/123').set('dapr-api-token', appToken).expect(404);
+    await request(app).get('/nowhere/123').set('dapr-api-token', testAppToken).expect(404);
     await request(app).get('/things/1').expect(401); // refused before routing
     await settle();
     expect(await counts(metrics)).toEqual({ 'GET unmatched 4xx': 2 });

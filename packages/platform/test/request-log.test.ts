@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import helmet from 'helmet';
 import request from 'supertest';
-import { createApp, fixedHeaders } from '../src/http';
+import { fixedHeaders } from '../src/http';
 import { createLogger, createStdoutSink, type LineSink, type LogLevel } from '../src/logger';
+import { testApp, testAppToken } from './support';
 
-const appToken = 'app-token-0123456789';
 const traceId = '0af7651916cd43dd8448eb211c80319c';
 const traceparent = `00-${traceId}-b7ad6b7169203331-01`;
 
@@ -25,16 +25,7 @@ function appLoggingTo(sink: LineSink, level: LogLevel) {
   routes.get('/boom', () => {
     throw new Error('boom');
   });
-  return createApp({
-    serviceName: 'test',
-    logger: createLogger('test', level, sink),
-    appApiToken: appToken,
-    bodyLimit: '1kb',
-    resourceClient: 'mercato-api',
-    readiness: [],
-    routes,
-    isAcceptingWork: () => true,
-  });
+  return testApp(routes, { logger: createLogger('test', level, sink) });
 }
 
 async function eventually<T>(read: () => T | undefined, timeoutMs = 5000): Promise<T> {
@@ -50,7 +41,7 @@ async function eventually<T>(read: () => T | undefined, timeoutMs = 5000): Promi
 describe('the request log', () => {
   it('when a request fails, then its one http line carries the traceId its problem body shows', async () => {
     const sink = capture();
-    const response = await request(appLoggingTo(sink, 'http')).get('/boom').set('dapr-api-token', appToken).set('traceparent', traceparent);
+    const response = await request(appLoggingTo(sink, 'http')).get('/boom').set('dapr-api-token', testAppToken).set('traceparent', traceparent);
     expect(response.status).toBe(500);
     expect(response.body.traceId).toBe(traceId);
     const line = await eventually(() => sink.lines.find((l) => l['msg'] === 'request'));
