@@ -10,3 +10,4 @@ export * from './testing/client';
 export * from './testing/event-probe';
 export * from './testing/stack-info';
 export * from './testing/uniqueness-checker';
+export * from './testing/routes';

@@ -1,10 +1,8 @@
+import { servedRoutes } from '@mercato/devstack';
 import type { CategoryUseCases } from '../src/domain/category-use-cases';
 import { apiDocument, categoryApiDocument, categoryOperations } from '../src/entry-points/api/openapi';
 import { categoryRoutes } from '../src/entry-points/api/routes';
 
-interface RouteLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
 
 type Schema = Record<string, unknown> & { properties?: Record<string, Schema>; required?: string[] };
 interface Parameter {
@@ -24,21 +22,10 @@ const document = categoryApiDocument(maxPageSize);
 const operation = (path: string, method: string) =>
   (document['paths'] as Record<string, Record<string, OperationObject>>)[path]![method]!;
 
-/** The routes the router really serves, as `METHOD /path/{param}`. */
-function servedRoutes(): string[] {
-  const router = categoryRoutes({} as CategoryUseCases, maxPageSize) as unknown as { stack: RouteLayer[] };
-  return router.stack
-    .filter((layer) => layer.route)
-    .flatMap((layer) =>
-      Object.keys(layer.route!.methods).map((method) => `${method.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`),
-    )
-    .filter((route) => !route.endsWith('/openapi.json'));
-}
-
 describe('the categories OpenAPI document', () => {
   it('when compared with the router, then every served route is documented and nothing else', () => {
     const documented = categoryOperations(maxPageSize).map((op) => `${op.method.toUpperCase()} ${op.path}`);
-    expect(documented.sort()).toEqual(servedRoutes().sort());
+    expect(documented.sort()).toEqual(servedRoutes(categoryRoutes({} as CategoryUseCases, maxPageSize)).sort());
   });
 
   it('when a body is documented, then it is the schema the route parses with (slug pattern, no extra fields)', () => {

@@ -1,10 +1,8 @@
+import { servedRoutes } from '@mercato/devstack';
 import type { SequenceUseCases } from '../src/domain/sequence-use-cases';
 import { apiDocument, sequenceApiDocument, sequenceOperations } from '../src/entry-points/api/openapi';
 import { sequenceRoutes } from '../src/entry-points/api/routes';
 
-interface RouteLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
 type Responses = Record<string, { headers?: Record<string, unknown> }>;
 
 const limits = { maxCount: 1000, maxBlockSize: 100_000 };
@@ -12,18 +10,10 @@ const document = sequenceApiDocument(limits);
 const operation = (path: string, method: string) =>
   (document['paths'] as Record<string, Record<string, { responses: Responses; parameters: Array<{ name: string; schema: Record<string, unknown> }> }>>)[path]![method]!;
 
-function servedRoutes(): string[] {
-  const router = sequenceRoutes({} as SequenceUseCases, limits) as unknown as { stack: RouteLayer[] };
-  return router.stack
-    .filter((layer) => layer.route)
-    .flatMap((layer) => Object.keys(layer.route!.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`))
-    .filter((route) => !route.endsWith('/openapi.json'));
-}
-
 describe('the sequence OpenAPI document', () => {
   it('when compared with the router, then every served route is documented and nothing else', () => {
     const documented = sequenceOperations(limits).map((op) => `${op.method.toUpperCase()} ${op.path}`);
-    expect(documented.sort()).toEqual(servedRoutes().sort());
+    expect(documented.sort()).toEqual(servedRoutes(sequenceRoutes({} as SequenceUseCases, limits)).sort());
   });
 
   it('when a route can refuse a request for the state it finds, then that status is documented', () => {
