@@ -45,7 +45,10 @@ function sealAt(entries: Map<number, ChainEntry>, positions: number[]): Checkpoi
   });
 }
 
-/** Feeds the verifier the way the data-access layer pages it: each position, then that position's checkpoints. */
+/**
+ * Feeds the verifier the way the data-access layer pages it: the checkpoints before the range, then each position
+ * followed by that position's checkpoints, then the checkpoints past the last position.
+ */
 function verify(
   stored: { events: Map<string, StoredEvent>; entries: Map<number, ChainEntry>; checkpoints: Checkpoint[] },
   range: { from?: number; to?: number } = {},
@@ -56,6 +59,7 @@ function verify(
   const before = stored.entries.get(from - 1);
   const verifier = createChainVerifier({ chain, from, anchor: from > 1 && before ? { position: from - 1, hash: before.hash } : undefined, isValidCheckpoint });
   const checkpointsFrom = stored.checkpoints.filter((cp) => cp.position >= from);
+  for (const cp of stored.checkpoints.filter((early) => early.position < from)) verifier.checkpoint(cp);
   let next = 0;
   for (let position = from; position <= to; position += 1) {
     const entry = stored.entries.get(position);
@@ -142,7 +146,20 @@ describe('verifying a chain', () => {
 
   it('when a range after position 1 is verified from its anchor, then it is ok and only its own positions are checked', () => {
     const report = verify(storedChain(10, [4, 8]), { from: 5 });
-    expect(report).toMatchObject({ from: 5, to: 10, checked: 6, ok: true, checkpoints: { checked: 1, unsealed: 2 } });
+    expect(report).toMatchObject({ from: 5, to: 10, checked: 6, ok: true, checkpoints: { checked: 2, latest: { position: 8 }, unsealed: 2 } });
+  });
+
+  it('when a range starts after a checkpoint that was deleted, then the first checkpoint in the range is checkpoint-forged', () => {
+    const stored = storedChain(10, [3, 6, 9]);
+    stored.checkpoints.splice(1, 1);
+    expect(verify(stored, { from: 7 }).firstBreak).toMatchObject({ position: 9, kind: 'checkpoint-forged' });
+  });
+
+  it('when the anchor before the range was rewritten, then the checkpoint at that position finds it as checkpoint-mismatch', () => {
+    const stored = storedChain(10, [4]);
+    stored.events.set('evt-2', { ...stored.events.get('evt-2')!, data: { name: 'Rewritten' } });
+    recomputeFrom(stored.entries, stored.events, 2);
+    expect(verify(stored, { from: 5 }).firstBreak).toMatchObject({ position: 4, kind: 'checkpoint-mismatch' });
   });
 
   it('when the chain is empty, then it is ok with nothing checked', () => {
@@ -228,6 +245,12 @@ describe('verifying a chain', () => {
     expect(verify(stored, { to: 12 }).firstBreak).toMatchObject({ position: 8, kind: 'tail-cut' });
   });
 
+  it('when every entry was removed but a checkpoint remains, then the first break is tail-cut at position 1', () => {
+    const stored = storedChain(5, [5]);
+    stored.entries.clear();
+    expect(verify(stored).firstBreak).toMatchObject({ position: 1, kind: 'tail-cut' });
+  });
+
   it('when the tail was cut and nothing was ever sealed, then the report is ok but says how many positions are unsealed', () => {
     const stored = storedChain(10, [4]);
     for (const position of [8, 9, 10]) stored.entries.delete(position);
@@ -297,6 +320,10 @@ describe('verifying a chain', () => {
     verifier.entry(2, stored.entries.get(2), stored.events.get('evt-2'));
     verifier.entry(3, stored.entries.get(3), stored.events.get('evt-3'));
     expect(() => verifier.checkpoint(stored.checkpoints[0]!)).toThrow(/right after its position's entry/);
+    const early = createChainVerifier({ chain, from: 1, anchor: undefined, isValidCheckpoint });
+    early.entry(1, stored.entries.get(1), stored.events.get('evt-1'));
+    early.checkpoint(stored.checkpoints[0]!);
+    expect(() => early.entry(2, stored.entries.get(2), stored.events.get('evt-2'))).toThrow(`checkpoint ${chain}:2 was given before its entry`);
     expect(() => createChainVerifier({ chain, from: 3, anchor: { position: 1, hash: genesisHash }, isValidCheckpoint })).toThrow(/anchor/);
   });
 });

@@ -169,7 +169,8 @@ export function createChainVerifier(options: ChainVerifierOptions): ChainVerifie
   let latest: ChainVerificationReport['checkpoints']['latest'];
   /** The first valid checkpoint past the last entry present: evidence of a cut tail unless entries resume. */
   let beyondEntries: Checkpoint | undefined;
-  let checkpointAheadOfEntries = false;
+  /** A checkpoint past the last position given: only `finish` may follow (see the order above). */
+  let aheadOfEntries: string | undefined;
   let finished = false;
 
   const record = (found: ChainBreak, then?: FollowUp) => {
@@ -261,8 +262,8 @@ export function createChainVerifier(options: ChainVerifierOptions): ChainVerifie
     entry(position, entry, event) {
       notFinished('entry');
       if (position !== lastGiven + 1) throw new Error(`chain verifier: expected position ${lastGiven + 1}, got ${position}`);
-      if (checkpointAheadOfEntries) {
-        throw new Error(`chain verifier: checkpoint ${beyondEntries?._id} was given before its entry; give each checkpoint after its position's entry`);
+      if (aheadOfEntries) {
+        throw new Error(`chain verifier: checkpoint ${aheadOfEntries} was given before its entry; give each checkpoint after its position's entry`);
       }
       lastGiven = position;
       checked += 1;
@@ -322,7 +323,7 @@ export function createChainVerifier(options: ChainVerifierOptions): ChainVerifie
         return;
       }
       beyondEntries ??= cp;
-      if (cp.position > lastGiven) checkpointAheadOfEntries = true;
+      if (cp.position > lastGiven) aheadOfEntries ??= cp._id;
     },
 
     finish(lastPosition) {
