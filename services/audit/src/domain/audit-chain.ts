@@ -228,13 +228,13 @@ export function createChainVerifier(options: ChainVerifierOptions): ChainVerifie
     let followerAt: number | undefined;
     const describe = () => {
       const parts = [`the entry at position ${position} is consistent in itself but does not follow position ${position - 1}`];
-      parts.push(predecessorAt === undefined ? 'no later entry has the hash it follows' : `it follows the entry at position ${predecessorAt}`);
-      parts.push(followerAt === undefined ? `no later entry follows position ${position - 1}` : `the entry that follows position ${position - 1} is at position ${followerAt}`);
+      parts.push(predecessorAt === undefined ? 'no later entry in the range has the hash it follows' : `it follows the entry at position ${predecessorAt}`);
+      parts.push(followerAt === undefined ? `no later entry in the range follows position ${position - 1}` : `the entry that follows position ${position - 1} is at position ${followerAt}`);
       let detail = parts.join('; ');
       if (followerAt !== undefined && (predecessorAt === followerAt || predecessorAt === followerAt - 1)) {
         detail += ` (positions ${position} and ${followerAt} were swapped)`;
       } else if (predecessorAt === undefined && followerAt === undefined) {
-        detail += ` (an entry before it was removed and the later ones renumbered, or the entry at ${position - 1} was rewritten together with its hash)`;
+        detail += ` (the entry that was at ${position} was removed and the later ones renumbered, or the entry at ${position - 1} was rewritten together with its hash)`;
       }
       found.detail = detail;
     };
