@@ -228,7 +228,7 @@ describe('verifying a chain', () => {
     stored.entries.delete(10);
     const report = verify(stored);
     expect(report.firstBreak).toMatchObject({ position: 5, kind: 'reordered', eventId: 'evt-6' });
-    expect(report.firstBreak!.detail).toMatch(/no later entry in the range follows position 4; .*the entry that was at 5 was removed/);
+    expect(report.firstBreak!.detail).toMatch(/no later entry in the range follows position 4 \(the entry that was at 5 was removed/);
   });
 
   it('when the tail was cut off below a checkpoint, then the first break is tail-cut at the first removed position', () => {
