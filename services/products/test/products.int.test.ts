@@ -1,4 +1,5 @@
 import { api, controlProcess, eventually, receivedEvents, stackInfo, tokenFor } from '@mercato/devstack';
+import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { createProduct, newCategory, productBody, search, uniqueWord, type Problem, type Product } from './support';
 
@@ -7,6 +8,41 @@ async function storedWithSku(sku: string): Promise<number> {
   const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
   try {
     return await client.db('products').collection('products').countDocuments({ sku: sku.toUpperCase() });
+  } finally {
+    await client.close();
+  }
+}
+
+/** Leaves a SKU key behind as a create that crashed between its key and its product would, `ageMs` ago. */
+async function leaveOrphanKey(sku: string, ageMs: number): Promise<void> {
+  const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+  try {
+    const keys = client.db('products').collection<{ _id: string }>('products_skus');
+    await keys.insertOne({ _id: sku.toUpperCase(), productId: randomUUID(), at: new Date(Date.now() - ageMs), _rev: 1 });
+  } finally {
+    await client.close();
+  }
+}
+
+/** Stores a product as one written before SKU keys existed (no key), and forgets that every product had one. */
+async function storeWithoutKey(product: Product): Promise<void> {
+  const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+  try {
+    const db = client.db('products');
+    const { id, createdAt, updatedAt, ...fields } = product;
+    await db.collection<{ _id: string }>('products').insertOne({ _id: id, ...fields, createdAt: new Date(createdAt), updatedAt: new Date(updatedAt), _rev: 1 });
+    await db.collection<{ _id: string }>('products_skus').deleteOne({ _id: 'backfill:done' });
+  } finally {
+    await client.close();
+  }
+}
+
+/** The product a SKU's key names, read straight from the database. */
+async function keyHolderOf(sku: string): Promise<string | null | undefined> {
+  const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+  try {
+    const key = await client.db('products').collection<{ _id: string; productId: string | null }>('products_skus').findOne({ _id: sku.toUpperCase() });
+    return key?.productId;
   } finally {
     await client.close();
   }
@@ -92,6 +128,49 @@ describe('products through ingress → daprd (bearer) → app → FerretDB', () 
     expect(response.status).toBe(304);
   });
 
+  it('when a product\'s SKU changes, then it is read by the new SKU, the old one answers 404 and another product may take it', async () => {
+    const [oldSku, newSku] = [uniqueWord('was-'), uniqueWord('now-')];
+    const { body: product } = await createProduct(category, { sku: oldSku });
+    const editor = await tokenFor('editor');
+    const moved = await api<Product>('PATCH', `/api/products/${oldSku}`, { token: editor, body: { sku: newSku } });
+    expect(moved.status).toBe(200);
+    expect((await api<Product>('GET', `/api/products/${newSku}`, { token: editor })).body.id).toBe(product.id);
+    expect((await api('GET', `/api/products/${oldSku}`, { token: editor })).status).toBe(404);
+    const taker = await post(productBody(category, { sku: oldSku }));
+    expect(taker.status).toBe(201);
+    expect((await api<Product>('GET', `/api/products/${oldSku}`, { token: editor })).body.id).toBe(taker.body.id);
+    // The new SKU is the moved product's alone.
+    expect((await post(productBody(category, { sku: newSku }))).status).toBe(409);
+  });
+
+  it('when a product is deleted, then its SKU answers 404 and can be used again at once', async () => {
+    const sku = uniqueWord('gone-');
+    const { body: product } = await createProduct(category, { sku });
+    expect((await api('DELETE', `/api/products/${product.id}`, { token: await tokenFor('admin') })).status).toBe(204);
+    expect((await api('GET', `/api/products/${sku}`, { token: await tokenFor('editor') })).status).toBe(404);
+    expect((await post(productBody(category, { sku }))).status).toBe(201);
+  });
+
+  it('when a crashed create left its SKU key naming no product, then the SKU answers 404, and a create takes it once the key is stale', async () => {
+    const [stale, fresh] = [uniqueWord('orphan-'), uniqueWord('inflight-')];
+    await leaveOrphanKey(stale, 60_000);
+    await leaveOrphanKey(fresh, 0);
+    expect((await api('GET', `/api/products/${stale}`, { token: await tokenFor('editor') })).status).toBe(404);
+    expect((await post(productBody(category, { sku: stale }))).status).toBe(201);
+    expect(await storedWithSku(stale)).toBe(1);
+    // A key held a moment ago may be a create still under way: the SKU is not handed to another writer yet.
+    expect((await post(productBody(category, { sku: fresh }))).status).toBe(409);
+    expect(await storedWithSku(fresh)).toBe(0);
+  });
+
+  it('when eight creators send one new SKU at once, then exactly one gets 201 and the others 409', async () => {
+    const sku = uniqueWord('same-');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(productBody(category, { sku })).then((r) => r.status)));
+    expect(answers.filter((s) => s === 201)).toHaveLength(1);
+    expect(answers.filter((s) => s === 409)).toHaveLength(7);
+    expect(await storedWithSku(sku)).toBe(1);
+  });
+
   it('when a product is a draft, then viewers neither read nor find it, and editors do', async () => {
     const word = uniqueWord('draft');
     const { body: draft } = await createProduct(category, { status: 'draft', name: `Draft ${word}` });
@@ -167,5 +246,24 @@ describe('products through ingress → daprd (bearer) → app → FerretDB', () 
     }
     expect(await storedWithSku(sku)).toBe(0);
     await eventually(() => post(productBody(category, { sku })).then((r) => r.status), (status) => status === 201, 30_000);
+  });
+
+  it('when products stored before SKU keys existed meet a restarted service, then each gets its key and is read by SKU', async () => {
+    const sku = uniqueWord('legacy-').toUpperCase();
+    const now = new Date().toISOString();
+    const legacy = { ...productBody(category, { sku }), id: randomUUID(), createdAt: now, updatedAt: now, version: 1 } as Product;
+    await storeWithoutKey(legacy);
+    expect(await keyHolderOf(sku)).toBeUndefined();
+    const names = stackInfo().replicas['products']!.map((_, i) => `products-${i + 1}`);
+    for (const name of names) {
+      await controlProcess(name, 'stop');
+      await controlProcess(name, 'start');
+    }
+    const editor = await tokenFor('editor');
+    const read = await eventually(() => api<Product>('GET', `/api/products/${sku}`, { token: editor }), (r) => r.status === 200, 60_000);
+    expect(read.body.id).toBe(legacy.id);
+    expect(await keyHolderOf(sku)).toBe(legacy.id);
+    const again = await eventually(() => post(productBody(category, { sku })).then((r) => r.status), (status) => status !== 503, 30_000);
+    expect(again).toBe(409);
   });
 });

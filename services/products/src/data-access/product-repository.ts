@@ -3,6 +3,7 @@ import {
   defaultRevisionOptions,
   deletedWithEvent,
   findLiveById,
+  isDatabaseUnavailable,
   isDuplicateKey,
   live,
   outboxIndex,
@@ -14,9 +15,11 @@ import {
   type IndexPlan,
   type OutboxFields,
   type RevisionOptions,
+  type WriteResult,
 } from '@mercato/platform';
-import type { Db } from 'mongodb';
+import { MongoError, MongoServerError, type Db } from 'mongodb';
 import type { Product } from '../domain/product-schema';
+import { createSkuKeys } from './sku-keys';
 
 /**
  * Products in MongoDB, the system of record: every write goes through a revision claim (revisions.ts) with its event
@@ -41,7 +44,12 @@ interface ProductDocument extends OutboxFields {
 
 const collectionName = 'products';
 
-/** Reads by id and SKU are equality matches (pushed down on FerretDB); the category count uses the multikey index. */
+/**
+ * Reads by id, and by SKU through the SKU's key (sku-keys.ts), are `{_id}` reads: index lookups on MongoDB, and on
+ * FerretDB's SQLite backend once its `_id` lookup uses its index (docs/catalog.md, "FerretDB at 100,000 products"). The
+ * unique `sku` index stays: it is what refuses a second product with one SKU, on every backend. The category count
+ * uses the multikey index on MongoDB (FerretDB's SQLite backend reads every product for it).
+ */
 export const productIndexes: IndexPlan = {
   [collectionName]: [
     { key: { sku: 1 }, name: 'sku_unique', unique: true },
@@ -74,6 +82,11 @@ export interface ProductRepository {
   countInCategory(categoryId: string): Promise<number>;
   /** Every live product, in batches, for loading the search index. */
   forEachBatch(handle: (batch: Product[]) => void, batchSize?: number): Promise<number>;
+  /**
+   * Gives every product stored before SKU keys existed its key, once per database (a no-op after that); until then a
+   * read by SKU that finds no key also filters by `sku`. For start-up.
+   */
+  backfillSkuKeys(): Promise<void>;
 }
 
 const toProduct = (doc: ProductDocument): Product => ({
@@ -107,17 +120,35 @@ const fieldsOf = (product: Product): Omit<ProductDocument, '_id' | keyof Omit<Ou
   version: product.version,
 });
 
+/**
+ * Nothing was written: the server refused, or the write was never sent (a stale If-Match, a lost claim). After a lost
+ * connection it is open whether the write landed.
+ */
+const isDefinite = (error: unknown) => !(error instanceof MongoError) || (error instanceof MongoServerError && !isDatabaseUnavailable(error));
+
 export function createProductRepository(db: Db, events: EventPublisher, revisions: RevisionOptions = defaultRevisionOptions): ProductRepository {
   const store = revised<ProductDocument>(db, collectionName, revisions);
   const products = store.collection;
   events.watch(store);
   const options = { projection: withoutOutbox };
+  const keys = createSkuKeys(db, (productId) => products.findOne({ _id: productId }, { projection: { sku: 1, _deleted: 1 } }).then((doc) => doc ?? undefined), revisions);
+
+  /**
+   * Frees a key held for a write that failed, when nothing was written: after a lost connection the product may have
+   * been written with the SKU, and its key must stay (an orphan, at worst, if it was not).
+   */
+  async function releaseAfter(error: unknown, sku: string, id: string): Promise<void> {
+    if (isDefinite(error)) await keys.release(sku, id);
+  }
 
   return {
     async insert(product, event) {
+      if ((await keys.acquire(product.sku, product.id)) === 'taken') return { ok: false, reason: 'duplicate-sku' };
       try {
         await store.insert({ _id: product.id, ...fieldsOf(product), ...withEvent(event) });
       } catch (error) {
+        await releaseAfter(error, product.sku, product.id);
+        // A product stored before keys existed and not backfilled yet: the unique index still refuses the SKU.
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-sku' };
         throw error;
       }
@@ -131,24 +162,46 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
     },
 
     async findBySku(sku) {
+      const productId = await keys.productIdOf(sku);
+      if (productId !== undefined) {
+        const doc = await findLiveById(products, productId);
+        // The product decides: a key naming a product that no longer has this SKU is an orphan, so no such SKU.
+        if (doc?.sku === sku) return toProduct(doc);
+      }
+      if (await keys.backfilled()) return undefined;
       const doc = await products.findOne({ sku, ...live }, options);
       return doc ? toProduct(doc) : undefined;
     },
 
     async update(id, decide) {
+      // The next SKU, from the current product: a SKU change holds its new key before the product is written with it.
+      // `decide` gives the same SKU on a retry (the request's own, or the current one when the request names none).
+      const before = await findLiveById(products, id);
+      if (!before) return { ok: false, reason: 'not-found' };
+      const nextSku = decide(toProduct(before)).next.sku;
+      const moving = nextSku !== before.sku;
+      if (moving && (await keys.acquire(nextSku, id)) === 'taken') return { ok: false, reason: 'duplicate-sku' };
+      let previousSku = before.sku;
+      let result: WriteResult<ProductDocument>;
       try {
-        const result = await store.write(id, (current) => {
+        result = await store.write(id, (current) => {
           if (current._deleted) return undefined;
           const { next, event } = decide(toProduct(current));
+          previousSku = current.sku;
           return changedWithEvent(current, fieldsOf(next), event);
         });
-        if (result.status !== 'written') return { ok: false, reason: 'not-found' };
-        await events.deliver(store, id);
-        return { ok: true, product: toProduct(result.doc) };
       } catch (error) {
+        if (moving) await releaseAfter(error, nextSku, id);
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-sku' };
         throw error;
       }
+      if (result.status !== 'written') {
+        if (moving) await keys.release(nextSku, id);
+        return { ok: false, reason: 'not-found' };
+      }
+      if (result.doc.sku !== previousSku) await keys.release(previousSku, id);
+      await events.deliver(store, id);
+      return { ok: true, product: toProduct(result.doc) };
     },
 
     async delete(id, describe) {
@@ -158,7 +211,8 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
         deleted = toProduct(current);
         return deletedWithEvent(current, describe(deleted));
       });
-      if (result.status !== 'written') return undefined;
+      if (result.status !== 'written' || !deleted) return undefined;
+      await keys.release(deleted.sku, id);
       await events.deliver(store, id);
       return deleted;
     },
@@ -180,5 +234,18 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
       if (batch.length) handle(batch);
       return count + batch.length;
     },
+
+    backfillSkuKeys: () =>
+      keys.backfill(async (handle) => {
+        let batch: Array<{ productId: string; sku: string }> = [];
+        for await (const doc of products.find({ ...live }, { projection: { sku: 1 }, batchSize: 2000 })) {
+          batch.push({ productId: doc._id, sku: doc.sku });
+          if (batch.length === 2000) {
+            await handle(batch);
+            batch = [];
+          }
+        }
+        await handle(batch);
+      }),
   };
 }

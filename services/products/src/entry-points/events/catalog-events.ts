@@ -101,6 +101,9 @@ export function createCatalogSync(options: CatalogSyncOptions): CatalogSync {
 
   async function loadOnce(): Promise<void> {
     const started = performance.now();
+    // Not the index's, but start-up work on the same products that must be done before the replica reports ready:
+    // products stored before SKU keys existed get theirs, once per database (a single key read after that).
+    await options.repository.backfillSkuKeys();
     await options.groups?.startAtEnd();
     const places = await options.categories.places();
     for (const place of places) placeCategory(targets, place);
