@@ -172,3 +172,11 @@ export function productDocumentOf(product: GeneratedProduct): Record<string, unk
   const { id, createdAt, updatedAt, ...fields } = product;
   return { _id: id, ...fields, createdAt: new Date(createdAt), updatedAt: new Date(updatedAt), _rev: 1 };
 }
+
+/**
+ * The key the products repository holds for a product's SKU (`products_skus`, see services/products sku-keys.ts): a
+ * read by SKU finds the product through it, so a product stored without one is not found by its SKU.
+ */
+export function skuKeyDocumentOf(product: GeneratedProduct): Record<string, unknown> {
+  return { _id: product.sku, productId: product.id, at: new Date(product.createdAt), _rev: 1 };
+}

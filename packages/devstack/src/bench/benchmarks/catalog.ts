@@ -5,7 +5,7 @@ import { repoRoot } from '../../paths';
 import { platformServices, replicaName } from '../../services';
 import type { Sidecar } from '../../stack';
 import { httpOk, waitUntil } from '../../wait';
-import { generateProducts, isLeaf, planCategories, productDocumentOf, type GeneratedProduct } from '../catalog-generator';
+import { generateProducts, isLeaf, planCategories, productDocumentOf, skuKeyDocumentOf, type GeneratedProduct } from '../catalog-generator';
 import type { BenchContext, BenchReport, Benchmark, Check, Measurement } from '../framework';
 import { ceilingTarget } from '../hello';
 import { shareCheck } from '../report';
@@ -70,13 +70,17 @@ async function createCategories(context: BenchContext): Promise<Map<string, stri
   return ids;
 }
 
-/** Straight into the products collection in the repository's document shape: the API would take many minutes. */
+/** Straight into the products collection (and the SKU keys) in the repository's document shape: the API would take many minutes. */
 async function insertProducts(mongodbUri: string, catalog: readonly GeneratedProduct[]): Promise<void> {
   const database = openDatabase({ uri: mongodbUri, database: products?.database ?? 'products', serverSelectionTimeoutMs: 5000, appName: 'catalog-bench' });
   try {
     const collection = database.db.collection<{ _id: string }>('products');
+    const skuKeys = database.db.collection<{ _id: string }>('products_skus');
     for (let start = 0; start < catalog.length; start += 2000) {
-      await collection.insertMany(catalog.slice(start, start + 2000).map((p) => productDocumentOf(p) as { _id: string }), { ordered: false });
+      const slice = catalog.slice(start, start + 2000);
+      // Each SKU's key first, as the repository does, so the products are found by SKU too.
+      await skuKeys.insertMany(slice.map((p) => skuKeyDocumentOf(p) as { _id: string }), { ordered: false });
+      await collection.insertMany(slice.map((p) => productDocumentOf(p) as { _id: string }), { ordered: false });
     }
   } finally {
     await database.close();
