@@ -1,6 +1,6 @@
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { TopicEventResponse_TopicEventResponseStatus as Status } from '@dapr/dapr/proto/dapr/proto/runtime/v1/appcallback_pb';
+import { TopicEventResponse_TopicEventResponseStatus as Status, type TopicEventRequest } from '@dapr/dapr/proto/dapr/proto/runtime/v1/appcallback_pb';
 import { Dapr, type SubscribeTopicEventsRequestAlpha1 } from '@dapr/dapr/proto/dapr/proto/runtime/v1/dapr_pb';
 import type { CloudEvent } from './events';
 import type { Logger } from './logger';
@@ -16,6 +16,12 @@ export interface SubscriptionOptions {
   pubsubName: string;
   topic: string;
   logger: Logger;
+  /**
+   * How many events may be in the handler at once (default 1: one at a time, in order). A handler that acknowledges
+   * only after a batch is durable needs a window as large as its batches. daprd bounds what it hands out unacknowledged
+   * by the component's `concurrency`; set that at least as large.
+   */
+  maxInFlight?: number;
 }
 
 export interface Subscription {
@@ -49,14 +55,39 @@ export function subscribe(options: SubscriptionOptions, handle: (event: CloudEve
     markReady = resolve;
   });
 
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+
+  async function handleOne(raw: TopicEventRequest): Promise<Outcome> {
+    try {
+      const event = {
+        ...(raw.extensions ?? {}),
+        specversion: raw.specVersion,
+        id: raw.id,
+        type: raw.type,
+        source: raw.source,
+        datacontenttype: raw.dataContentType,
+        data: raw.data.length ? JSON.parse(Buffer.from(raw.data).toString('utf8')) : undefined,
+      } as unknown as CloudEvent;
+      return await handle(event);
+    } catch (error) {
+      logger.warn('event handling failed; asking for redelivery', { eventId: raw.id, error: String(error) });
+      return 'retry';
+    }
+  }
+
   async function runOnce(): Promise<void> {
+    let inFlight = 0;
+    let slotFreed: (() => void) | undefined;
     const queued: SubscribeTopicEventsRequestAlpha1[] = [];
     let wake: (() => void) | undefined;
     const send = (request: SubscribeTopicEventsRequestAlpha1) => {
       queued.push(request);
       wake?.();
     };
-    const wakeOnAbort = () => wake?.();
+    const wakeOnAbort = () => {
+      wake?.();
+      slotFreed?.();
+    };
     abort.signal.addEventListener('abort', wakeOnAbort, { once: true });
     async function* requests(): AsyncGenerator<SubscribeTopicEventsRequestAlpha1> {
       try {
@@ -84,28 +115,21 @@ export function subscribe(options: SubscriptionOptions, handle: (event: CloudEve
       }
       if (message.case !== 'eventMessage') continue;
       const raw = message.value;
-      let outcome: Outcome;
-      try {
-        const event = {
-          ...(raw.extensions ?? {}),
-          specversion: raw.specVersion,
-          id: raw.id,
-          type: raw.type,
-          source: raw.source,
-          datacontenttype: raw.dataContentType,
-          data: raw.data.length ? JSON.parse(Buffer.from(raw.data).toString('utf8')) : undefined,
-        } as unknown as CloudEvent;
-        outcome = await handle(event);
-      } catch (error) {
-        logger.warn('event handling failed; asking for redelivery', { eventId: raw.id, error: String(error) });
-        outcome = 'retry';
+      inFlight += 1;
+      void handleOne(raw).then((outcome) => {
+        inFlight -= 1;
+        send({
+          subscribeTopicEventsRequestType: { case: 'eventProcessed', value: { id: raw.id, status: { status: statusOf[outcome] } } },
+        } as SubscribeTopicEventsRequestAlpha1);
+        slotFreed?.();
+      });
+      // A full window stops reading the stream: gRPC flow control then holds daprd back.
+      while (inFlight >= maxInFlight && !abort.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          slotFreed = resolve;
+        });
+        slotFreed = undefined;
       }
-      send({
-        subscribeTopicEventsRequestType: {
-          case: 'eventProcessed',
-          value: { id: raw.id, status: { status: statusOf[outcome] } },
-        },
-      } as SubscribeTopicEventsRequestAlpha1);
     }
   }
 
