@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from './errors';
+import { requestContext, type Actor } from './request-context';
 
 /**
  * Who is calling. The token's signature, issuer, audience and expiry were already checked by daprd's bearer
@@ -40,6 +41,13 @@ export function claimsOf(authorization: string | undefined): Claims | undefined 
   }
 }
 
+/** A token with the `service` role belongs to one of the platform's services (client credentials), never a person. */
+export function actorOf(principal: Principal): Actor {
+  const actor: Actor = { id: principal.subject, kind: principal.roles.has('service') ? 'service' : 'user' };
+  if (principal.username) actor.name = principal.username;
+  return actor;
+}
+
 export function principalOf(authorization: string | undefined, resourceClient: string): Principal | undefined {
   const claims = claimsOf(authorization);
   if (!claims || typeof claims.sub !== 'string' || !authorization) return undefined;
@@ -65,7 +73,11 @@ declare module 'express-serve-static-core' {
 export function readPrincipal(resourceClient: string) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const principal = principalOf(req.header('authorization'), resourceClient);
-    if (principal) req.principal = principal;
+    if (principal) {
+      req.principal = principal;
+      const context = requestContext.getStore();
+      if (context) context.actor = actorOf(principal);
+    }
     next();
   };
 }

@@ -3,7 +3,7 @@ import { CommunicationProtocolEnum, DaprClient, LogLevel as DaprLogLevel } from 
 import type { Logger } from './logger';
 import { isDuplicateKey } from './mongo';
 import type { OutboxFields } from './outbox';
-import { requestContext } from './request-context';
+import { requestContext, type Actor } from './request-context';
 import { isConcurrentUpdate, outboxMarkOf, type RevisedCollection } from './revisions';
 import { withTimeout } from './timing';
 import { escapeRegex } from './validation';
@@ -18,8 +18,14 @@ export interface CloudEvent<T = unknown> {
   time: string;
   datacontenttype: 'application/json';
   data: T;
-  /** Extension: subject (`sub`) of whoever caused the event. */
+  /** Extension: subject (`sub`) of whoever caused the event (the service's own name for its background work). */
   actor?: string;
+  /** Extension: `user`, `service` or `anonymous` (the audit envelope's `actor.kind`). */
+  actorkind?: Actor['kind'];
+  /** Extension: the actor's display name (`preferred_username`), when known. */
+  actorname?: string;
+  /** Extension: the version of `data`'s shape for this `type`; a consumer reads old and new shapes by it. */
+  schemaversion?: number;
   /** Extension (CloudEvents distributed tracing): keeps the event in the request's trace. */
   traceparent?: string;
   /**
@@ -33,7 +39,10 @@ export interface DomainEventInput<T> {
   type: string;
   subject: string;
   data: T;
+  /** The subject of whoever caused it; omitted for the service's own work (e.g. a start-up repair). */
   actor?: string | undefined;
+  /** The version of `data`'s shape; 1 unless the type's data changed shape. */
+  schemaVersion?: number;
 }
 
 export interface EventPublisher {
@@ -64,6 +73,19 @@ export interface EventPublisherOptions {
   publishTimeoutMs?: number;
 }
 
+/**
+ * Who caused an event, as far as the service knows: the request's signed-in caller when the use case names them, the
+ * service itself for work no request asked for, nobody (`anonymous`) for a request without a token.
+ */
+function actorFields(serviceName: string, named: string | undefined): Pick<CloudEvent, 'actor' | 'actorkind' | 'actorname'> {
+  const context = requestContext.getStore();
+  if (!named) return context ? { actor: 'anonymous', actorkind: 'anonymous' } : { actor: serviceName, actorkind: 'service' };
+  const known = context?.actor?.id === named ? context.actor : undefined;
+  const fields: Pick<CloudEvent, 'actor' | 'actorkind' | 'actorname'> = { actor: named, actorkind: known?.kind ?? 'user' };
+  if (known?.name) fields.actorname = known.name;
+  return fields;
+}
+
 function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> {
   const event: CloudEvent<T> = {
     specversion: '1.0',
@@ -74,8 +96,9 @@ function envelope<T>(source: string, input: DomainEventInput<T>): CloudEvent<T> 
     time: new Date().toISOString(),
     datacontenttype: 'application/json',
     data: input.data,
+    ...actorFields(source, input.actor),
+    schemaversion: input.schemaVersion ?? 1,
   };
-  if (input.actor) event.actor = input.actor;
   const traceparent = requestContext.getStore()?.traceparent;
   if (traceparent) {
     event.traceparent = traceparent;

@@ -1,5 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
+/** Who caused something, as the audit log records it: a person, one of the platform's services, or nobody signed in. */
+export interface Actor {
+  id: string;
+  kind: 'user' | 'service' | 'anonymous';
+  name?: string;
+}
+
 /** What a log line or an outgoing call needs to know about the request it serves. */
 export interface RequestContext {
   requestId: string;
@@ -8,6 +15,8 @@ export interface RequestContext {
   traceparent?: string;
   /** The caller's bearer token, forwarded on service-to-service calls. */
   authorization?: string;
+  /** The signed-in caller (set with `req.principal`), so the events a request causes say who caused them. */
+  actor?: Actor;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
