@@ -11,6 +11,13 @@ export interface ServiceSpec {
   replicas?: number;
   /** The Dapr Configuration its sidecars run with: `dapr/<name>.yaml`. Default `config`. */
   daprConfig?: string;
+  /**
+   * Environment variables that get the path of an Ed25519 private key (PKCS#8 PEM), as a Secret mounted as a file
+   * would in a cluster. The devstack creates each key once per data folder and keeps it there, never in the database.
+   */
+  signingKeyFiles?: readonly string[];
+  /** Settings for throw-away platforms (tests, benchmarks) only, e.g. smaller buffers so tests reach their limits fast. */
+  throwawayEnv?: Readonly<Record<string, string>>;
 }
 
 export const platformServices: readonly ServiceSpec[] = [
@@ -36,6 +43,17 @@ export const platformServices: readonly ServiceSpec[] = [
     database: 'products',
     // Two: each keeps its own search index and cache, and the tests prove both stay current.
     replicas: 2,
+  },
+  {
+    appId: 'audit',
+    main: 'services/audit/dist/main.js',
+    ingress: { prefix: '/api/audit', appPath: '/audit' },
+    database: 'audit',
+    // Two: each appends to a chain of its own, and the tests prove both chains verify.
+    replicas: 2,
+    signingKeyFiles: ['AUDIT_CHECKPOINT_KEY_FILE'],
+    // A buffer the back-pressure test fills with a few batches, and checkpoints a tampering test need not wait for.
+    throwawayEnv: { AUDIT_BUFFER_EVENTS: '1500', AUDIT_CHECKPOINT_INTERVAL_MS: '1000' },
   },
 ];
 

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiAudience, importRealm, keycloakLaunch, serviceClientId, setServiceClientSecrets, type ServiceClient } from './keycloak';
 import { renderAggregateOpenApi } from './openapi-aggregate';
@@ -255,6 +255,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }),
     );
 
+    /** A service's signing keys: created once per data folder (kept across `npm start`s, like a cluster's Secret). */
+    function signingKeyEnv(service: ServiceSpec): Record<string, string> {
+      const env: Record<string, string> = {};
+      for (const name of service.signingKeyFiles ?? []) {
+        const file = path.join(options.runDir, 'secrets', `${service.appId}-${name.toLowerCase().replace(/_/g, '-')}.pem`);
+        if (!existsSync(file)) {
+          mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+          const { privateKey } = generateKeyPairSync('ed25519');
+          writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+        }
+        env[name] = file;
+      }
+      return env;
+    }
+
     // Each replica: its app, then its daprd (which probes the app's port at start).
     function appProcess(name: string, service: ServiceSpec, sidecar: Sidecar): ProcessSpec {
       return {
@@ -284,7 +299,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               SERVICE_CLIENT_ID: serviceClients[service.appId]!.clientId,
               SERVICE_CLIENT_SECRET: serviceClients[service.appId]!.secret,
               // Throw-away platforms (tests, benchmarks) retry undelivered events quickly, so no test waits on a relay.
-              ...(options.persistent ? {} : { OUTBOX_RELAY_INTERVAL_MS: '500' }),
+              ...(options.persistent ? {} : { OUTBOX_RELAY_INTERVAL_MS: '500', ...service.throwawayEnv }),
+              ...signingKeyEnv(service),
             },
           }),
         waitReady: (p) => waitUntil(name, tcpOpen(sidecar.appPort!), { timeoutMs: 30_000, process: p }),
