@@ -186,6 +186,20 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
     return raw.replaceOne({ _id }, rest);
   };
 
+  /**
+   * Deletes `current` if it matches `filter`. On FerretDB an equality filter is checked on the document read and the
+   * delete names the key alone, as `replace` does: `{_id, _deleted: true}` would read every document there. A removed
+   * document is one nobody writes any more, so the check cannot go stale; other filters go to the server as they are.
+   */
+  async function removeMatching(current: T, filter: Filter<Row>): Promise<boolean> {
+    const { _id } = current as Row;
+    const fields = Object.entries(filter);
+    const equalities = fields.every(([key, value]) => !key.startsWith('$') && value !== null && typeof value !== 'object');
+    if (!equalities || !(await onFerretDb())) return (await raw.deleteOne({ ...filter, _id })).deletedCount === 1;
+    if (!fields.every(([key, value]) => (current as Row)[key] === value)) return false;
+    return (await raw.deleteOne({ _id })).deletedCount === 1;
+  }
+
   /** Best effort: a stale claim n-1 is never looked at again once n+1 is written. */
   function prune(id: string, rev: number): void {
     if (rev < 1) return;
@@ -288,10 +302,11 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
     async remove(id, filter = {}) {
       const current = await read(id);
       if (!current) return false;
-      const result = await raw.deleteOne({ ...(filter as Filter<Row>), _id: id });
+      const deleted = await removeMatching(current, filter as Filter<Row>);
       const rev = current._rev ?? 0;
-      await claims.deleteMany({ _id: { $in: [claimIdOf(id, rev), claimIdOf(id, rev - 1), claimIdOf(id, rev + 1)] } }).catch(() => undefined);
-      return result.deletedCount === 1;
+      // One `{_id}` each: FerretDB would read every claim for an `$in`.
+      await Promise.all([rev - 1, rev, rev + 1].map((r) => claims.deleteOne({ _id: claimIdOf(id, r) }).catch(() => undefined)));
+      return deleted;
     },
   };
 }
