@@ -23,6 +23,11 @@ export interface Operation {
    * and may answer 412; both answer with an `ETag`.
    */
   conditional?: 'read' | 'write';
+  /**
+   * A PUT that creates when nothing is there yet: it answers 201 with the same body and a `Location` header (this is
+   * the header's description) instead of the success status.
+   */
+  createsWithLocation?: string;
 }
 
 /**
@@ -116,6 +121,13 @@ export function openApiDocument(api: ApiDescription): Record<string, unknown> {
         ...(op.success.schema ? { content: { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } } } : {}),
       },
     };
+    if (op.createsWithLocation) {
+      responses[201] = {
+        description: 'Created',
+        headers: { Location: { description: op.createsWithLocation, required: true, schema: { type: 'string' } } },
+        ...(op.success.schema ? { content: { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } } } : {}),
+      };
+    }
     if (op.conditional === 'read') responses[304] = { description: problemText[304], headers: { ETag: { description: 'The current version', schema: { type: 'string' } } } };
     const problems = new Set([400, 401, 403, 503, ...(op.body ? [413, 415] : []), ...(op.conditional === 'write' ? [412] : []), ...(op.problems ?? [])]);
     for (const status of [...problems].sort((a, b) => a - b)) {

@@ -103,6 +103,7 @@ export function auditOperations(limits: AuditApiLimits): readonly Operation[] {
       roles: ['admin'], params: schemaPathSchema, body: jsonSchemaBody,
       success: { status: 200, description: 'The schema as registered (201 when the type had none)', schema: registeredSchemaSchema },
       problems: [422],
+      createsWithLocation: 'The path of the type\'s schema, as the client called it',
     },
     {
       method: 'get', path: '/audit/schemas/{type}', summary: 'The JSON Schema registered for a type', roles: [...readers, 'service'],
