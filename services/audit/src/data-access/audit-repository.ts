@@ -11,8 +11,13 @@ import type { EventQuery } from '../domain/audit-query-schema';
  * `text`, the string and number values of `data` in lower case, for the text filter (an object cannot be matched by a
  * regular expression).
  */
-export interface AuditEventDocument extends Omit<AuditEvent, 'id'> {
+export interface AuditEventDocument extends Omit<AuditEvent, 'id' | 'data'> {
   _id: string;
+  /**
+   * `data` as the JSON text it was sent as: stored byte for byte, whatever it holds (FerretDB refuses nested arrays and
+   * BSON field names cannot hold every JSON key), and hashed as stored.
+   */
+  data: string;
   /** The chain that links it: verification reads a chain's events in one pass by it (chain-verification.ts). */
   chain: string;
   batch: string;
@@ -56,12 +61,12 @@ export function textOf(data: unknown): string {
 
 export const documentOf = (event: AuditEvent, chain: string, batch: string): AuditEventDocument => {
   const { id, ...rest } = event;
-  return { _id: id, ...rest, chain, batch, text: textOf(event.data) };
+  return { _id: id, ...rest, data: JSON.stringify(event.data), chain, batch, text: textOf(event.data) };
 };
 
 export const eventOf = (doc: AuditEventDocument): AuditEvent => {
-  const { _id, chain: _chain, batch: _batch, text: _text, ...rest } = doc;
-  return { id: _id, ...rest };
+  const { _id, chain: _chain, batch: _batch, text: _text, data, ...rest } = doc;
+  return { id: _id, ...rest, data: JSON.parse(data) as unknown };
 };
 
 export interface AuditRepository {

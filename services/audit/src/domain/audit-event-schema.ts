@@ -63,9 +63,6 @@ export interface AuditEvent {
   data: unknown;
 }
 
-/** Field names the database reserves (`$…`) or splits (`.`); refused so what is stored is what was sent. */
-const reservedKey = /^\$|\./;
-
 /** Where `data` breaks the rules the log relies on, or undefined when it is fine. */
 export function dataProblem(data: unknown, maxBytes: number): { path: string; message: string; tooLarge?: true } | undefined {
   if (data === undefined) return undefined;
@@ -77,10 +74,7 @@ export function dataProblem(data: unknown, maxBytes: number): { path: string; me
     if (depth > 32) return { path, message: 'is nested deeper than 32 levels' };
     if (Array.isArray(value)) value.forEach((item, index) => stack.push({ value: item, path: `${path}.${index}`, depth: depth + 1 }));
     else if (value && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) {
-        if (reservedKey.test(key)) return { path: `${path}.${key}`, message: 'field names must not start with "$" or contain "."' };
-        stack.push({ value: item, path: `${path}.${key}`, depth: depth + 1 });
-      }
+      for (const [key, item] of Object.entries(value)) stack.push({ value: item, path: `${path}.${key}`, depth: depth + 1 });
     }
   }
   return undefined;
