@@ -22,3 +22,4 @@ export * from './conditional';
 export * from './timing';
 export * from './cache';
 export * from './metrics';
+export * from './user-activity';
