@@ -13,7 +13,7 @@ import type { ServiceSpec } from './services';
 type Json = Record<string, unknown>;
 
 export interface ServiceApiDocument {
-  service: Pick<ServiceSpec, 'appId' | 'ingress'>;
+  service: Pick<ServiceSpec, 'appId'> & { ingress: NonNullable<ServiceSpec['ingress']> };
   document: Json;
 }
 
@@ -120,12 +120,13 @@ export function mergeOpenApiDocuments(documents: readonly ServiceApiDocument[], 
 
 /**
  * The whole API's document for the services the devstack runs, reached at `ingressBaseUrl`. Services whose build
- * publishes no document (see the convention above) are left out.
+ * publishes no document (see the convention above), and internal apps the ingress does not route to, are left out.
  */
 export function renderAggregateOpenApi(services: readonly ServiceSpec[], ingressBaseUrl: string): Record<string, unknown> {
-  const documents = services.flatMap((service) => {
-    const document = loadServiceApiDocument(service);
-    return document ? [{ service, document }] : [];
+  const documents = services.flatMap(({ appId, ingress }) => {
+    // An internal app (no ingress) is not part of the public API, whatever its build holds.
+    const document = ingress ? loadServiceApiDocument({ appId }) : undefined;
+    return ingress && document ? [{ service: { appId, ingress }, document }] : [];
   });
   return mergeOpenApiDocuments(documents, ingressBaseUrl);
 }

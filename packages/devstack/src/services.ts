@@ -4,9 +4,10 @@ export interface ServiceSpec {
   appId: string;
   /** Entry point, relative to the repo root (built by `tsc --build`). */
   main: string;
-  /** Public ingress prefix → the app's own base path. */
-  ingress: { prefix: string; appPath: string };
-  database: string;
+  /** Public ingress prefix → the app's own base path. Absent for an internal app, which the ingress never routes to. */
+  ingress?: { prefix: string; appPath: string };
+  /** Its MongoDB database; absent for an app that keeps none (e.g. the actor host, whose state is in Dapr's). */
+  database?: string;
   /** How many copies run, each beside its own daprd; the ingress spreads requests over them. Default 1. */
   replicas?: number;
   /** The Dapr Configuration its sidecars run with: `dapr/<name>.yaml`. Default `config`. */
@@ -20,7 +21,10 @@ export interface ServiceSpec {
   throwawayEnv?: Readonly<Record<string, string>>;
 }
 
-export const platformServices: readonly ServiceSpec[] = [
+/** A service the ingress routes to: a public API with an OpenAPI document. */
+export type PublicServiceSpec = ServiceSpec & { ingress: NonNullable<ServiceSpec['ingress']> };
+
+export const platformServices: readonly PublicServiceSpec[] = [
   {
     appId: 'categories',
     main: 'services/categories/dist/main.js',
@@ -56,6 +60,25 @@ export const platformServices: readonly ServiceSpec[] = [
     throwawayEnv: { AUDIT_BUFFER_EVENTS: '1500', AUDIT_CHECKPOINT_INTERVAL_MS: '1000' },
   },
 ];
+
+/**
+ * Apps only other services reach, through Dapr, never the ingress. The actor host: its sidecars run without bearer in
+ * the app pipeline (daprd's actor calls carry no user token), so nothing may route user traffic to it (request-flow.md).
+ */
+export const internalServices: readonly ServiceSpec[] = [
+  {
+    appId: 'activity',
+    main: 'services/activity/dist/main.js',
+    // Two: actors are placed across both, and the tests kill each to show state and reminders survive.
+    replicas: 2,
+    daprConfig: 'internal',
+    // Roll-ups every 2 s, so a test sees a reminder fire after a restart without waiting a minute.
+    throwawayEnv: { ACTIVITY_ROLLUP_INTERVAL_SECONDS: '2' },
+  },
+];
+
+/** Everything the devstack runs by default: the public services and the internal apps they call. */
+export const allPlatformServices: readonly ServiceSpec[] = [...platformServices, ...internalServices];
 
 export const replicasOf = (service: ServiceSpec): number => Math.max(1, service.replicas ?? 1);
 

@@ -7,7 +7,7 @@ import { repoRoot, runtimeBinaries, type RuntimeBinaries } from './paths';
 import { freePort } from './ports';
 import { Supervisor, type ProcessSpec, type SupervisedProcess } from './processes';
 import { renderDaprResources, renderNginxConfig, type IngressRoute } from './render';
-import { platformServices, replicaName, replicasOf, type ServiceSpec } from './services';
+import { allPlatformServices, replicaName, replicasOf, type ServiceSpec } from './services';
 import { httpOk, tcpOpen, waitUntil } from './wait';
 
 export interface StackOptions {
@@ -82,7 +82,7 @@ const token = () => randomBytes(24).toString('hex');
 export async function startStack(options: StackOptions): Promise<Stack> {
   const progress = options.progress ?? (() => undefined);
   const bin: RuntimeBinaries = runtimeBinaries();
-  const services = options.services ?? platformServices;
+  const services = options.services ?? allPlatformServices;
   const ferretdbPostgresqlUrl = options.ferretdbPostgresqlUrl ?? process.env['MERCATO_FERRETDB_POSTGRESQL_URL'];
   const dirs = {
     logs: path.join(options.runDir, 'logs'),
@@ -285,7 +285,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               // `http` keeps one request line per request, so a traceId from an error body can be found in the log.
               LOG_LEVEL: options.logLevel ?? 'http',
               MONGODB_URI: mongodbUri,
-              MONGODB_DATABASE: service.database,
+              ...(service.database ? { MONGODB_DATABASE: service.database } : {}),
               DAPR_HOST: '127.0.0.1',
               DAPR_HTTP_PORT: String(sidecar.httpPort),
               DAPR_GRPC_PORT: String(sidecar.grpcPort),
@@ -329,13 +329,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     await Promise.all(replicaStarts);
 
-    const routes: IngressRoute[] = services.map((s) => ({
-      prefix: s.ingress.prefix,
-      appId: s.appId,
-      appPath: s.ingress.appPath,
-      sidecarHttpPorts: replicas[s.appId]!.map((r) => r.httpPort),
-      sidecarApiToken: sidecars[s.appId]!.apiToken,
-    }));
+    // Internal apps (no ingress) get no route at all: nginx answers 404 for them as for any unknown path.
+    const routes: IngressRoute[] = services.flatMap((s) =>
+      s.ingress
+        ? [{
+            prefix: s.ingress.prefix,
+            appId: s.appId,
+            appPath: s.ingress.appPath,
+            sidecarHttpPorts: replicas[s.appId]!.map((r) => r.httpPort),
+            sidecarApiToken: sidecars[s.appId]!.apiToken,
+          }]
+        : [],
+    );
     // The whole API in one document, served by the ingress itself at /api/openapi.json (no token needed to read it).
     const openApiFile = path.join(dirs.nginx, 'openapi.json');
     writeFileSync(openApiFile, JSON.stringify(renderAggregateOpenApi(services, `http://localhost:${port.ingress}`)));

@@ -1,4 +1,4 @@
-import { replicaName, type ServiceSpec } from '../services';
+import { replicaName, type PublicServiceSpec } from '../services';
 import type { Stack } from '../stack';
 import type { Target } from './framework';
 
@@ -6,7 +6,7 @@ import type { Target } from './framework';
  * The hello-world app (hello-app.ts) beside its own daprd with the same Configuration as every service, behind the
  * same nginx. Only `npm run bench` starts it.
  */
-export const helloSpec: ServiceSpec = {
+export const helloSpec: PublicServiceSpec = {
   appId: 'hello',
   main: 'packages/devstack/dist/bench/hello-app.js',
   ingress: { prefix: '/api/hello', appPath: '/hello' },

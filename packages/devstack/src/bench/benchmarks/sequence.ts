@@ -1,6 +1,6 @@
 import { fetchServiceToken } from '../../keycloak';
 import { startUniquenessCheck } from '../../testing/uniqueness-checker';
-import type { ServiceSpec } from '../../services';
+import type { PublicServiceSpec } from '../../services';
 import type { BenchContext, BenchReport, Benchmark, Check, Measurement } from '../framework';
 import { shareCheck } from '../report';
 
@@ -17,7 +17,7 @@ export const targets = {
 const sequences = { block: 'bench-block', batch: 'bench-batch', strict: 'bench-strict' } as const;
 
 /** The naive baseline (naive-sequence-app.ts): lock, increment in MongoDB, unlock, for every number; two replicas. */
-export const naiveSpec: ServiceSpec = {
+export const naiveSpec: PublicServiceSpec = {
   appId: 'naive-sequence',
   main: 'packages/devstack/dist/bench/naive-sequence-app.js',
   ingress: { prefix: '/api/naive-sequence', appPath: '/naive-sequence' },

@@ -1,0 +1,64 @@
+import { consume, emptyActivity, report, rollUp, statsOf } from '../src/domain/user-activity';
+
+const at = (iso: string) => new Date(iso);
+
+describe('user activity rules', () => {
+  it('when reports arrive within one minute, then the minute and the day count them per service', () => {
+    let state = emptyActivity();
+    state = report(state, { service: 'memes', count: 2 }, at('2026-11-22T10:00:05Z'));
+    state = report(state, { service: 'memes', count: 3 }, at('2026-11-22T10:00:50Z'));
+    state = report(state, { service: 'users', count: 1 }, at('2026-11-22T10:00:59Z'));
+    const stats = statsOf(state, at('2026-11-22T10:00:59Z'));
+    expect(stats.currentMinute).toEqual({ memes: 5, users: 1 });
+    expect(stats.today).toEqual({ memes: 5, users: 1 });
+    expect(stats.lastSeen).toBe('2026-11-22T10:00:59.000Z');
+  });
+
+  it('when the minute changes, then the current minute starts empty and the day keeps counting', () => {
+    let state = report(emptyActivity(), { service: 'memes', count: 4 }, at('2026-11-22T10:00:30Z'));
+    state = report(state, { service: 'memes', count: 1 }, at('2026-11-22T10:01:00Z'));
+    const stats = statsOf(state, at('2026-11-22T10:01:10Z'));
+    expect(stats.currentMinute).toEqual({ memes: 1 });
+    expect(stats.today).toEqual({ memes: 5 });
+    expect(Object.keys(stats.pendingMinutes)).toEqual(['2026-11-22T10:00:00.000Z', '2026-11-22T10:01:00.000Z']);
+  });
+
+  it('when minute counters are rolled up, then they move into their days, totals stay exact and old days are forgotten', () => {
+    let state = report(emptyActivity(), { service: 'memes', count: 7 }, at('2026-11-01T23:59:30Z'));
+    state = report(state, { service: 'memes', count: 2 }, at('2026-11-22T00:00:10Z'));
+    const first = rollUp(state, at('2026-11-22T00:00:20Z'), 31);
+    expect(first.moved).toBe(2);
+    expect(first.state.minutes).toEqual({});
+    expect(first.state.days).toEqual({ '2026-11-01': { memes: 7 }, '2026-11-22': { memes: 2 } });
+    const later = report(first.state, { service: 'memes', count: 1 }, at('2026-11-22T00:00:30Z'));
+    expect(statsOf(later, at('2026-11-22T00:00:40Z')).today).toEqual({ memes: 3 });
+    const trimmed = rollUp(later, at('2026-11-22T01:00:00Z'), 7);
+    expect(trimmed.state.days).toEqual({ '2026-11-22': { memes: 3 } });
+    expect(rollUp(trimmed.state, at('2026-11-22T01:01:00Z'), 7).moved).toBe(0);
+  });
+
+  it('when a user consumes past the limit, then it is refused until the minute ends, per service', () => {
+    let state = emptyActivity();
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const result = consume(state, { service: 'memes', limit: 2 }, at('2026-11-22T10:00:45.200Z'));
+      state = result.state;
+      answers.push(result.answer);
+    }
+    expect(answers).toEqual([
+      { allowed: true, remaining: 1, retryAfterSeconds: 0 },
+      { allowed: true, remaining: 0, retryAfterSeconds: 0 },
+      { allowed: false, remaining: 0, retryAfterSeconds: 15 },
+    ]);
+    expect(consume(state, { service: 'users', limit: 2 }, at('2026-11-22T10:00:50Z')).answer.allowed).toBe(true);
+    expect(consume(state, { service: 'memes', limit: 2 }, at('2026-11-22T10:01:00Z')).answer).toEqual({ allowed: true, remaining: 1, retryAfterSeconds: 0 });
+  });
+
+  it('when the limit is 0, then nothing is allowed and the wait is at least a second', () => {
+    expect(consume(emptyActivity(), { service: 'memes', limit: 0 }, at('2026-11-22T10:00:59.999Z')).answer).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterSeconds: 1,
+    });
+  });
+});
