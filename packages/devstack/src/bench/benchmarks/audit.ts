@@ -42,7 +42,7 @@ const batchSize = 500;
 const apiClients = 4;
 /** Concurrent publish calls, spread over the categories sidecars (as a service's events reach the topic). */
 const publishers = 32;
-/** Concurrent `insertOne`s of the baseline: as many as the batch path had events in flight would not be fairer. */
+/** Concurrent `insertOne`s of the baseline: enough to keep FerretDB's one writer busy, as the batch path's clients do. */
 const baselineWriters = 16;
 /** How often the stored events are counted while waiting for the published ones (each count costs FerretDB a table count). */
 const pollMs = 500;
