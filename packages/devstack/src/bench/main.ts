@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fetchToken } from '../keycloak';
@@ -56,6 +56,9 @@ async function main(): Promise<number> {
       `(after ${settings.warmupSeconds} s warm-up); ${cpus().length} cores, load average ${load1?.toFixed(2)} at start`,
   );
   const workDir = mkdtempSync(path.join(tmpdir(), 'mercato-bench-'));
+  // mkdtemp makes it 0700; nginx's workers (user `nobody` when started as root) must reach their temp folder inside it
+  // to buffer a request body over 16 KB (an audit batch), or every such request fails.
+  chmodSync(workDir, 0o755);
   let stack: Stack | undefined;
   let failed = false;
   let broken = false;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '@mercato/platform';
 import { fetchServiceToken } from '../../keycloak';
@@ -393,17 +393,6 @@ async function perEventBaseline(context: BenchContext, db: AuditDatabase, events
   }
 }
 
-/**
- * A batch of 500 (≈ 140 KB) is larger than nginx's in-memory body buffer (16 KB), so nginx writes it to its temp folder,
- * which its workers (user `nobody` when nginx starts as root) must reach. `npm run bench` puts the platform under a
- * `mkdtemp` folder (mode 0700), so they cannot: every such POST failed with a 500 that the ingress answered as 503
- * `unavailable`. Opening the throw-away folder for traversal lets the real ingress path carry the batches; the lasting
- * fix belongs where the folder is made (bench/main.ts), after which this is a no-op.
- */
-function allowIngressBodyBuffering(stack: Stack): void {
-  chmodSync(path.dirname(stack.runDir), 0o755);
-}
-
 const rate = (value: number) => `${Math.round(value).toLocaleString('en-US')} events/s`;
 
 export const auditBenchmark: Benchmark = {
@@ -413,7 +402,6 @@ export const auditBenchmark: Benchmark = {
     const { stack } = context;
     const count = eventCount();
     const run = randomUUID().slice(0, 8);
-    allowIngressBodyBuffering(stack);
     const database = openDatabase({ uri: stack.mongodbUri, database: 'audit', serverSelectionTimeoutMs: 5000, appName: 'audit-bench' });
     try {
       const ceiling = await context.ceiling();
