@@ -22,4 +22,5 @@ export * from './conditional';
 export * from './timing';
 export * from './cache';
 export * from './metrics';
+export * from './unique-keys';
 export * from './user-activity';
