@@ -146,7 +146,20 @@ export async function setServiceClientSecrets(keycloakUrl: string, clients: read
     await admin('PUT', `/clients/${id}`, { ...found, secret: client.secret });
     const account = (await (await admin('GET', `/clients/${id}/service-account-user`)).json()) as { id: string };
     await admin('POST', `/users/${account.id}/role-mappings/realm`, [role]);
+    // Roles of other clients the realm file grants this service account (the users service: realm-management's
+    // manage-users and view-users), also for a kept realm that predates them. Granting again is a no-op.
+    for (const [owner, names] of Object.entries(declaredClientRoles(client.clientId))) {
+      const ownerId = String(((await (await admin('GET', `/clients?clientId=${encodeURIComponent(owner)}`)).json()) as Array<Record<string, unknown>>)[0]?.['id']);
+      const roles = await Promise.all(names.map(async (name) => (await admin('GET', `/clients/${ownerId}/roles/${encodeURIComponent(name)}`)).json()));
+      await admin('POST', `/users/${account.id}/role-mappings/clients/${ownerId}`, roles);
+    }
   }
+}
+
+/** The client roles the realm file gives a service client's account, by the client that owns them. */
+function declaredClientRoles(clientId: string): Record<string, string[]> {
+  const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as { users: Array<{ serviceAccountClientId?: string; clientRoles?: Record<string, string[]> }> };
+  return realm.users.find((user) => user.serviceAccountClientId === clientId)?.clientRoles ?? {};
 }
 
 /** The realm file's declaration of a service client, for one a kept realm does not have yet. */

@@ -17,6 +17,11 @@ export interface ServiceSpec {
    * would in a cluster. The devstack creates each key once per data folder and keeps it there, never in the database.
    */
   signingKeyFiles?: readonly string[];
+  /**
+   * Named sequences it draws numbers from; the devstack creates each one that is missing once the platform is up (in a
+   * cluster an admin creates them once: `PUT /api/sequences/<name>`).
+   */
+  sequences?: Readonly<Record<string, { start: number; blockSize: number }>>;
   /** Settings for throw-away platforms (tests, benchmarks) only, e.g. smaller buffers so tests reach their limits fast. */
   throwawayEnv?: Readonly<Record<string, string>>;
 }
@@ -58,6 +63,15 @@ export const platformServices: readonly PublicServiceSpec[] = [
     signingKeyFiles: ['AUDIT_CHECKPOINT_KEY_FILE'],
     // A buffer the back-pressure test fills with a few batches, and checkpoints a tampering test need not wait for.
     throwawayEnv: { AUDIT_BUFFER_EVENTS: '1500', AUDIT_CHECKPOINT_INTERVAL_MS: '1000' },
+  },
+  {
+    appId: 'users',
+    main: 'services/users/dist/main.js',
+    ingress: { prefix: '/api/users', appPath: '/users' },
+    database: 'users',
+    replicas: 2,
+    // Customer numbers: six digits from 100000 on.
+    sequences: { customers: { start: 100_000, blockSize: 50 } },
   },
 ];
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiAudience, importRealm, keycloakLaunch, serviceClientId, setServiceClientSecrets, type ServiceClient } from './keycloak';
+import { apiAudience, fetchToken, importRealm, keycloakLaunch, serviceClientId, setServiceClientSecrets, type ServiceClient } from './keycloak';
 import { renderAggregateOpenApi } from './openapi-aggregate';
 import { repoRoot, runtimeBinaries, type RuntimeBinaries } from './paths';
 import { freePort } from './ports';
@@ -364,6 +364,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ),
     );
 
+    await createMissingSequences(`http://127.0.0.1:${port.ingress}`, `http://127.0.0.1:${port.keycloak}`, services);
+
     return {
       ingressUrl: `http://localhost:${port.ingress}`,
       keycloakUrl: `http://localhost:${port.keycloak}`,
@@ -388,3 +390,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 const defaultDaprConfig = 'config';
+
+/** The sequences the services draw from (`ServiceSpec.sequences`), created as the demo admin when missing. */
+async function createMissingSequences(ingressUrl: string, keycloakUrl: string, services: readonly ServiceSpec[]): Promise<void> {
+  const wanted = services.flatMap((service) => Object.entries(service.sequences ?? {}));
+  if (wanted.length === 0) return;
+  const token = await fetchToken(keycloakUrl, { username: 'admin', password: 'admin' });
+  for (const [name, settings] of wanted) {
+    const url = `${ingressUrl}/api/sequences/${encodeURIComponent(name)}`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const found = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+    if (found.status === 200) continue;
+    const created = await fetch(url, { method: 'PUT', headers, body: JSON.stringify(settings), signal: AbortSignal.timeout(15_000) });
+    if (!created.ok) throw new Error(`could not create the sequence ${name}: ${created.status} ${await created.text()}`);
+  }
+}

@@ -27,7 +27,8 @@ def filter_case(ctx, case):
     """Drops generated searches that break a rule across parameters, which OpenAPI cannot state and the service refuses
     with 400 by design (products' GET /products): a cursor is bound to the ordering it was issued in (the drawn ones
     come from the default ordering, so a cursor goes only without `q`, `sort` and `order`); `price_min` above
-    `price_max`; `subtree` without `category`; a numeric `from` above `to` (audit's GET /audit/verify). A `filter_case` hook, since schemathesis applies it in every phase
+    `price_max`; `subtree` without `category`; a numeric `from` above `to` (audit's GET /audit/verify); a `page` number
+    with a `cursor` (users' GET /users takes one or the other). A `filter_case` hook, since schemathesis applies it in every phase
     (`filter_query` would leave the coverage phase's cases alone)."""
     query = case.query
     if not query:
@@ -38,6 +39,8 @@ def filter_case(ctx, case):
     if low is not None and high is not None and low > high:
         return False
     if query.get("subtree") is not None and not query.get("category"):
+        return False
+    if query.get("page") not in (None, "") and query.get("cursor"):
         return False
     start, end = _number(query.get("from")), _number(query.get("to"))
     if start is not None and end is not None and start > end:
