@@ -42,7 +42,8 @@ export const userReplacementSchema = z.strictObject({ email: emailSchema, name: 
 
 export const userChangesSchema = z
   .strictObject({ email: emailSchema.optional(), name: nameSchema.optional() })
-  .refine((changes) => Object.keys(changes).length > 0, { message: 'name at least one field to change' });
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'send at least one of the fields email, name' })
+  .meta({ minProperties: 1 });
 
 export type NewUser = z.output<typeof newUserSchema>;
 export type UserChanges = z.output<typeof userChangesSchema>;
