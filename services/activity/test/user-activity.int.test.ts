@@ -59,12 +59,21 @@ describe('the UserActivity actor', () => {
     expect(answers[3]!.remaining).toBe(6);
   });
 
-  it('when the input is not valid, then the call fails and the actor keeps its state', async () => {
+  it("when the input is not valid, then the actor's refusal reaches the caller as its own bug (500) and the state is kept", async () => {
     const user = newUser();
     await client.report(user, { service: 'memes', count: 2 });
-    await expect(client.report(user, { service: 'memes', count: 0 })).rejects.toBeInstanceOf(AppError);
-    await expect(client.report(user, { service: 'Not A Service', count: 1 })).rejects.toBeInstanceOf(AppError);
+    await expect(client.report(user, { service: 'memes', count: 0 })).rejects.toMatchObject({ status: 500, code: 'activity-refused' });
+    await expect(client.report(user, { service: 'Not A Service', count: 1 })).rejects.toMatchObject({ status: 500, code: 'activity-refused' });
     expect((await client.stats(user)).today).toEqual({ memes: 2 });
+  });
+
+  it('when a report is sent again with the same id (a retry after a timeout), then it is counted once', async () => {
+    const user = newUser();
+    const reportId = randomUUID();
+    await client.report(user, { service: 'memes', count: 4, reportId });
+    await client.report(user, { service: 'memes', count: 4, reportId });
+    await client.report(user, { service: 'memes', count: 1, reportId: randomUUID() });
+    expect((await client.stats(user)).today).toEqual({ memes: 5 });
   });
 
   it('when every actor host is killed, then the state survives and the roll-up reminder fires again after the restart', async () => {

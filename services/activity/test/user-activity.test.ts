@@ -1,4 +1,4 @@
-import { consume, emptyActivity, report, rollUp, statsOf } from '../src/domain/user-activity';
+import { consume, emptyActivity, rememberedReports, report, rollUp, statsOf } from '../src/domain/user-activity';
 
 const at = (iso: string) => new Date(iso);
 
@@ -60,5 +60,23 @@ describe('user activity rules', () => {
       remaining: 0,
       retryAfterSeconds: 1,
     });
+  });
+});
+
+describe('repeated reports', () => {
+  it('when a report is sent again with the same id, then it is counted once; another id counts again', () => {
+    const now = at('2026-11-22T10:00:00Z');
+    let state = report(emptyActivity(), { service: 'memes', count: 3, reportId: 'a' }, now);
+    state = report(state, { service: 'memes', count: 3, reportId: 'a' }, now);
+    state = report(state, { service: 'memes', count: 1, reportId: 'b' }, now);
+    expect(statsOf(state, now).today).toEqual({ memes: 4 });
+  });
+
+  it('when more reports than it remembers arrive, then it keeps only the latest ids', () => {
+    let state = emptyActivity();
+    for (let i = 0; i < rememberedReports + 5; i++) state = report(state, { service: 'memes', count: 1, reportId: `r${i}` }, at('2026-11-22T10:00:00Z'));
+    expect(state.recentReports).toHaveLength(rememberedReports);
+    expect(state.recentReports[rememberedReports - 1]).toBe(`r${rememberedReports + 4}`);
+    expect(state.recentReports).not.toContain('r0');
   });
 });

@@ -7,6 +7,11 @@ const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be an app i
 export const reportInput = z.strictObject({
   service: serviceName,
   count: z.number().int().min(1).max(100_000),
+  /**
+   * The caller's id for this report. A report sent again with the same id (a retry after a timeout, whose outcome the
+   * caller cannot know) is counted once, so coalesced counting stays exact across retries.
+   */
+  reportId: z.string().min(1).max(64).optional(),
 });
 
 /** `consume`: one request against a per-minute quota; the caller passes the limit (free vs premium is its config). */

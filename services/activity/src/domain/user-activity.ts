@@ -15,7 +15,12 @@ export interface ActivityState {
   rolledUpAt: string | null;
   /** Whether the roll-up reminder is registered; it unregisters itself once nothing is left to roll up. */
   rollupScheduled: boolean;
+  /** Ids of the latest reports (at most `rememberedReports`), so a retried report is counted once. */
+  recentReports: string[];
 }
+
+/** Far more than one caller's retries of one report can span (each caller retries a few times per flush). */
+export const rememberedReports = 200;
 
 export const emptyActivity = (): ActivityState => ({
   lastSeen: null,
@@ -24,6 +29,7 @@ export const emptyActivity = (): ActivityState => ({
   thisMinute: { start: '', reported: {}, consumed: {} },
   rolledUpAt: null,
   rollupScheduled: false,
+  recentReports: [],
 });
 
 const minuteMs = 60_000;
@@ -43,11 +49,14 @@ function currentMinute(state: ActivityState, now: Date): ActivityState['thisMinu
   return state.thisMinute.start === start ? state.thisMinute : { start, reported: {}, consumed: {} };
 }
 
-/** Adds `count` requests of `service` to this minute's counter and marks the user seen. */
+/** Adds `count` requests of `service` to this minute's counter and marks the user seen; a repeated report is a no-op. */
 export function report(state: ActivityState, input: ReportInput, now: Date): ActivityState {
+  const recent = state.recentReports ?? [];
+  if (input.reportId !== undefined && recent.includes(input.reportId)) return state;
   const minute = currentMinute(state, now);
   return {
     ...state,
+    recentReports: input.reportId === undefined ? recent : [...recent.slice(1 - rememberedReports), input.reportId],
     lastSeen: now.toISOString(),
     minutes: { ...state.minutes, [minute.start]: added(state.minutes[minute.start], input.service, input.count) },
     thisMinute: { ...minute, reported: added(minute.reported, input.service, input.count) },

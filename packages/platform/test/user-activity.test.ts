@@ -1,0 +1,126 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AppError, problemTypeBase } from '../src/errors';
+import { createActivityReporter, createUserActivityClient, type UserActivityClient } from '../src/user-activity';
+
+/** A stand-in for the caller's sidecar: answers by the actor id in the URL. */
+describe('the UserActivity client', () => {
+  let server: Server;
+  let port = 0;
+  const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }> = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+        const id = decodeURIComponent((req.url ?? '').split('/')[4] ?? '');
+        if (id === 'slow') return; // never answers
+        if (id === 'down') {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end('{"errorCode":"ERR_ACTOR_INVOKE_METHOD","message":"dial tcp 127.0.0.1:4000"}');
+          return;
+        }
+        if (id === 'refused') {
+          // What daprd 1.18 makes of an actor's 400: its own 500 naming the status.
+          const problem = JSON.stringify({ type: `${problemTypeBase}validation`, status: 400 });
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errorCode: 'ERR_ACTOR_INVOKE_METHOD', message: `error invoke actor method: error from actor service: (400) ${problem}` }));
+          return;
+        }
+        if (id === 'odd') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"allowed":"yes"}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(req.url?.endsWith('/consume') ? '{"allowed":false,"remaining":0,"retryAfterSeconds":12}' : '{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const client = (timeoutMs = 5000) => createUserActivityClient({ daprHost: '127.0.0.1', daprHttpPort: port, daprApiToken: 'sidecar-token', timeoutMs });
+
+  it("when a method is called, then it goes to the sidecar's actor API for that user, with the sidecar token", async () => {
+    expect(await client().consume('user/1', { service: 'memes', limit: 5 })).toEqual({ allowed: false, remaining: 0, retryAfterSeconds: 12 });
+    const call = seen.at(-1)!;
+    expect(call).toMatchObject({ method: 'POST', url: '/v1.0/actors/UserActivity/user%2F1/method/consume' });
+    expect(call.headers['dapr-api-token']).toBe('sidecar-token');
+    expect(JSON.parse(call.body)).toEqual({ service: 'memes', limit: 5 });
+  });
+
+  it.each([
+    ['does not answer in time', 'slow'],
+    ['is down (daprd answers for it)', 'down'],
+    ['answers something else', 'odd'],
+  ])('when the actor %s, then the call fails with 503 dependency-unavailable', async (_what, user) => {
+    const failure = await client(500).consume(user, { service: 'memes', limit: 5 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AppError);
+    expect(failure).toMatchObject({ status: 503, code: 'activity-unavailable', retryAfterSeconds: 2 });
+  });
+
+  it("when the actor refuses the input, then it is this service's bug (500), not an outage", async () => {
+    await expect(client().report('refused', { service: 'memes', count: 1 })).rejects.toMatchObject({ status: 500, code: 'activity-refused' });
+  });
+});
+
+describe('the activity reporter', () => {
+  const logger = { warn: jest.fn() };
+  /** A client that records reports and fails the first `failures` calls with 503. */
+  function fakeClient(failures = 0) {
+    const reports: Array<{ userId: string; count: number; reportId?: string | undefined }> = [];
+    const failedIds: Array<string | undefined> = [];
+    let calls = 0;
+    const client: UserActivityClient = {
+      async report(userId, input) {
+        calls++;
+        if (calls <= failures) {
+          failedIds.push(input.reportId);
+          throw new AppError('dependency-unavailable', { code: 'activity-unavailable' });
+        }
+        reports.push({ userId, count: input.count, reportId: input.reportId });
+      },
+      consume: () => Promise.reject(new Error('unused')),
+      stats: () => Promise.reject(new Error('unused')),
+    };
+    return { client, reports, failedIds };
+  }
+
+  it('when requests are recorded, then each user gets one report per flush with the sum', async () => {
+    const { client, reports } = fakeClient();
+    const reporter = createActivityReporter({ service: 'users', client, logger, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 5; i++) reporter.record('a');
+    reporter.record('b', 3);
+    await reporter.stop();
+    expect(reports.map(({ userId, count }) => [userId, count])).toEqual([['a', 5], ['b', 3]]);
+  });
+
+  it('when a report gets no answer, then it is sent again at the next flush with the same id', async () => {
+    const { client, reports, failedIds } = fakeClient(1);
+    const reporter = createActivityReporter({ service: 'users', client, logger, flushIntervalMs: 60_000 });
+    reporter.record('a', 2);
+    await reporter.flush();
+    expect(reports).toEqual([]);
+    reporter.record('a', 1);
+    await reporter.stop();
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toMatchObject({ userId: 'a', count: 2 });
+    expect(reports[1]).toMatchObject({ userId: 'a', count: 1 });
+    expect(reports[0]!.reportId).toBe(failedIds[0]);
+    expect(reports[1]!.reportId).not.toBe(reports[0]!.reportId);
+  });
+
+  it('when more users wait than it may keep, then the excess is dropped and logged, not kept in memory', async () => {
+    const { client, reports } = fakeClient();
+    const reporter = createActivityReporter({ service: 'users', client, logger, flushIntervalMs: 60_000, maxPendingUsers: 2 });
+    reporter.record('a');
+    reporter.record('b');
+    reporter.record('c', 4);
+    reporter.record('a');
+    await reporter.stop();
+    expect(reports.map(({ userId, count }) => [userId, count])).toEqual([['a', 2], ['b', 1]]);
+    expect(logger.warn).toHaveBeenCalledWith('activity counts dropped', { service: 'users', dropped: 4 });
+  });
+});
