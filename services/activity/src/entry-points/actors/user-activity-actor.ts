@@ -56,8 +56,9 @@ export function userActivityActor(settings: UserActivitySettings): ActorClass {
     /** The reminder (scheduler-backed: it fires after restarts and on whichever replica holds the actor then). */
     override async receiveReminder(): Promise<void> {
       const { state, moved } = rollUp(await this.load(), now(), settings.keepDays);
-      if (moved === 0 && state.rollupScheduled) {
-        // Nothing came in since the last roll-up: an idle user costs no reminder until they are reported again.
+      if (moved === 0) {
+        // Nothing came in since the last roll-up: an idle user costs no reminder until they are reported again. (Also
+        // when the state says none is scheduled, e.g. after the store lost it: a reminder nobody tracks would run forever.)
         await this.unregisterActorReminder(rollupReminder);
         await this.save({ ...state, rollupScheduled: false });
         return;
