@@ -29,9 +29,10 @@ export interface UserActivityClientOptions {
   timeoutMs?: number;
 }
 
-const counts = z.record(z.string(), z.number());
+const counts = z.record(z.string(), z.number().int());
 const quotaAnswer = z.object({ allowed: z.boolean(), remaining: z.number(), retryAfterSeconds: z.number() });
-const userActivityStats = z.object({
+/** What `stats` answers; exported so a service that serves it (GET /users/me/stats) documents the same shape. */
+export const userActivityStatsSchema = z.object({
   lastSeen: z.string().nullable(),
   currentMinute: counts,
   today: counts,
@@ -42,7 +43,7 @@ const userActivityStats = z.object({
 const reportAnswer = z.object({ ok: z.literal(true) });
 
 export type QuotaAnswer = z.output<typeof quotaAnswer>;
-export type UserActivityStats = z.output<typeof userActivityStats>;
+export type UserActivityStats = z.output<typeof userActivityStatsSchema>;
 
 const actorRefusal = /error from actor service: \(4\d\d\)|actor method not found/;
 
@@ -98,7 +99,7 @@ export function createUserActivityClient(options: UserActivityClientOptions): Us
       await call(userId, 'report', input, reportAnswer);
     },
     consume: (userId, input) => call(userId, 'consume', input, quotaAnswer),
-    stats: (userId) => call(userId, 'stats', {}, userActivityStats),
+    stats: (userId) => call(userId, 'stats', {}, userActivityStatsSchema),
   };
 }
 
