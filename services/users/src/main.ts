@@ -1,4 +1,4 @@
-import { reportStartupFailure, serviceIdentityFromConfig, serviceInvokerFromConfig, startService } from '@mercato/platform';
+import { reportStartupFailure, serviceIdentityFromConfig, serviceInvokerFromConfig, startService, userActivityClientFromConfig } from '@mercato/platform';
 import { usersConfigSchema } from './config';
 import { createCustomerNumbers } from './data-access/customer-numbers';
 import { createKeycloakAccounts } from './data-access/keycloak-accounts';
@@ -16,6 +16,7 @@ startService({
       events,
       customerNumbers: createCustomerNumbers(serviceInvokerFromConfig(config, identity), config.SEQUENCE_APP_ID, config.CUSTOMER_SEQUENCE),
       accounts: createKeycloakAccounts(config.OIDC_ISSUER, identity, logger),
+      activity: userActivityClientFromConfig(config),
       issuer: config.OIDC_ISSUER,
       logger,
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { api, eventually, fetchServiceToken, fetchToken, receivedEvents, stackInfo, tokenFor } from '@mercato/devstack';
+import { createUserActivityClient } from '@mercato/platform';
 
 interface User {
   id: string;
@@ -158,5 +159,23 @@ describe('users through ingress → daprd (bearer) → app → FerretDB, Keycloa
     expect(refused.status).toBe(409);
     expect(refused.body.type).toBe(problem('login-taken'));
     expect((await call('GET', `/api/users?email=${encodeURIComponent(email)}&total=true`)).body.total).toBe(0);
+  });
+
+  it('when activity is reported for a person, then /users/me/stats and, for an admin, /users/{id}/stats read it from their actor', async () => {
+    const viewer = await tokenFor('viewer');
+    const me = (await call('GET', '/api/users/me', { token: viewer })).body;
+    const subject = me.identities.find((identity) => identity.issuer === stackInfo().issuer)!.subject;
+    const service = `test-${unique()}`;
+    // As any service reports: through its own sidecar's actor API (here categories').
+    const sidecar = stackInfo().sidecars['categories']!;
+    const activity = createUserActivityClient({ daprHost: '127.0.0.1', daprHttpPort: sidecar.httpPort, daprApiToken: sidecar.apiToken, timeoutMs: 30_000 });
+    await activity.report(subject, { service, count: 3 });
+    const mine = await api<{ currentMinute: Record<string, number>; lastSeen: string | null }>('GET', '/api/users/me/stats', { token: viewer });
+    expect(mine.status).toBe(200);
+    expect(mine.body.currentMinute[service]).toBe(3);
+    expect(mine.body.lastSeen).not.toBeNull();
+    const asAdmin = await api<{ currentMinute: Record<string, number> }>('GET', `/api/users/${me.id}/stats`, { token: await tokenFor('admin') });
+    expect(asAdmin.body.currentMinute[service]).toBe(3);
+    expect((await api('GET', `/api/users/${me.id}/stats`, { token: viewer })).status).toBe(403);
   });
 });

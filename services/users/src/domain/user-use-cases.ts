@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, pageOf, pageRequestOf, staleVersion, type EventPublisher, type Logger, type Page } from '@mercato/platform';
+import { AppError, pageOf, pageRequestOf, staleVersion, type EventPublisher, type Logger, type Page, type UserActivityClient, type UserActivityStats } from '@mercato/platform';
 import type { CustomerNumbers } from '../data-access/customer-numbers';
 import type { KeycloakAccounts } from '../data-access/keycloak-accounts';
 import type { UserRepository, WriteOutcome } from '../data-access/user-repository';
@@ -30,6 +30,10 @@ export interface UserUseCases {
   linkIdentity(id: string, identity: Identity, actor: string): Promise<User>;
   setStatus(id: string, status: User['status'], actor: string): Promise<User>;
   remove(id: string, actor: string, requiredVersion?: number): Promise<void>;
+  /** The caller's activity: what their `UserActivity` actor counted (docs/actors.md). */
+  myStats(caller: Caller): Promise<UserActivityStats>;
+  /** A user's activity (admin): the actor of their identity in the platform's realm; empty when they never signed in. */
+  statsOf(id: string): Promise<UserActivityStats>;
   /** A numbered page (with `total`) or a cursor page, in the query's order. */
   list(query: UserListQuery): Promise<Page<User> & { page?: number }>;
 }
@@ -60,6 +64,7 @@ export function createUserUseCases(deps: {
   events: EventPublisher;
   customerNumbers: CustomerNumbers;
   accounts: KeycloakAccounts;
+  activity: UserActivityClient;
   issuer: string;
   logger: Logger;
 }): UserUseCases {
@@ -182,6 +187,17 @@ export function createUserUseCases(deps: {
       // Keycloak first: a deactivated user whose login still works would be worse than a failed request to retry.
       if (current.login) await accounts.setEnabled(current.login.accountId, status === 'active');
       return write(id, actor, undefined, (user) => ({ ...user, status }), status === 'active' ? userEvents.reactivated : userEvents.deactivated);
+    },
+
+    // The actor is keyed by the person's `sub` in the platform's realm: every service knows it from the token alone,
+    // without asking the users service who the caller is.
+    myStats: (caller) => deps.activity.stats(caller.identity.subject),
+
+    async statsOf(id) {
+      const user = await mustFind(id);
+      const signIn = user.identities.find((identity) => identity.issuer === deps.issuer);
+      if (signIn) return deps.activity.stats(signIn.subject);
+      return { lastSeen: null, currentMinute: {}, today: {}, days: {}, rolledUpAt: null, pendingMinutes: {} };
     },
 
     async list(query) {

@@ -49,6 +49,14 @@ export function userRoutes(useCases: UserUseCases, issuer: string): Router {
     next(new AppError('method-not-allowed', { detail: 'Only GET is served on /users/me; change your profile at /users/{id}' }));
   });
 
+  router.get('/users/me/stats', requireRole(...people), async (req, res) => {
+    res.json(await useCases.myStats(caller(req)));
+  });
+
+  router.get('/users/:id/stats', requireRole('admin'), async (req, res) => {
+    res.json(await useCases.statsOf(id(req)));
+  });
+
   router.get('/users', requireRole('admin'), async (req, res) => {
     res.json(await useCases.list(parseInput(userListQuerySchema, req.query, 'query')));
   });
