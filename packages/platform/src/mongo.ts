@@ -75,12 +75,20 @@ export async function ensureIndexes(db: Db, plan: IndexPlan, logger: Logger, sig
   let delayMs = 250;
   for (;;) {
     try {
+      // FerretDB 1.24 (SQLite) looks nothing up through a secondary index (docs/runtime.md#ferretdb-and-_id), so there
+      // a non-unique index is only a cost on every write (a quarter of an audit insert); unique ones still refuse
+      // duplicates. MongoDB gets every index.
+      const onFerretDb = await isFerretDb(db);
+      let skipped = 0;
       // One index per command: FerretDB 1.24 panics on a createIndexes that names several indexes which already
       // exist (every restart on a kept database); one at a time is idempotent on FerretDB and MongoDB alike.
       for (const [collection, indexes] of Object.entries(plan)) {
-        for (const index of indexes) await db.collection(collection).createIndexes([index]);
+        for (const index of indexes) {
+          if (onFerretDb && !index.unique) skipped += 1;
+          else await db.collection(collection).createIndexes([index]);
+        }
       }
-      logger.info('database indexes ensured', { collections: Object.keys(plan) });
+      logger.info('database indexes ensured', { collections: Object.keys(plan), ...(skipped ? { nonUniqueSkippedOnFerretDb: skipped } : {}) });
       return;
     } catch (error) {
       if (signal.aborted) throw error;
@@ -89,4 +97,10 @@ export async function ensureIndexes(db: Db, plan: IndexPlan, logger: Logger, sig
       delayMs = Math.min(delayMs * 2, 5000);
     }
   }
+}
+
+/** True when the server is FerretDB (it names its version in `buildInfo`), whose SQLite backend differs (runtime.md). */
+export async function isFerretDb(db: Db): Promise<boolean> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return typeof info['ferretdbVersion'] === 'string';
 }
