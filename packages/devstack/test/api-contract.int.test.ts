@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cacheDir, platformServices, repoRoot, stackInfo, tokenFor, type ServiceSpec } from '@mercato/devstack';
+import { cacheDir, platformServices, repoRoot, stackInfo, tokenFor, type PublicServiceSpec } from '@mercato/devstack';
 
 /**
  * The API contract, fuzzed: schemathesis generates requests from every service's served OpenAPI document and sends
@@ -87,7 +87,7 @@ describe('the API contract, fuzzed through the ingress', () => {
 
   it.each(platformServices.map((service) => [service.appId, service] as const))(
     'when the %s document is fuzzed, then no request gets a 5xx, an undocumented answer or a refusal the document does not allow',
-    async (appId: string, service: ServiceSpec) => {
+    async (appId: string, service: PublicServiceSpec) => {
       const token = await tokenFor('admin');
       const { ingressUrl } = stackInfo();
       const served = await getJson<OpenApi>(`${ingressUrl}${service.ingress.prefix}/openapi.json`, token);
