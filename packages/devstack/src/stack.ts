@@ -293,6 +293,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               APP_API_TOKEN: sidecar.appApiToken,
               POD_NAME: sidecar.podName,
               METRICS_PORT: String(sidecar.metricsPort),
+              // Every request a person makes is counted on their actor when the actor host runs beside the services.
+              ...(services.some((s) => s.appId === 'activity') && service.appId !== 'activity' ? { ACTIVITY_REPORTING: 'on' } : {}),
               // Only for what Dapr's API cannot do (products: its own consumer group's start position); see docs/search.md.
               REDIS_URL: `redis://127.0.0.1:${port.redis}`,
               OIDC_ISSUER: keycloak.issuer,

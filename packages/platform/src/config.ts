@@ -61,6 +61,11 @@ export const baseConfigSchema = z.object({
    * itself stays on APP_HOST, behind its sidecar, and no Service or ingress names the metrics port).
    */
   METRICS_HOST: z.string().default('127.0.0.1'),
+  /**
+   * `on`: every request a signed-in person makes is counted on their UserActivity actor (docs/actors.md), coalesced and
+   * sent off the request path once a second. Needs the activity app beside the platform; the devstack turns it on.
+   */
+  ACTIVITY_REPORTING: z.enum(['on', 'off']).default('off'),
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
-import { readPrincipal, requireAppApiToken, requireRole } from './auth';
+import { readPrincipal, requireAppApiToken, requireRole, type Principal } from './auth';
 import { etagOf, isNotModified } from './conditional';
 import { AppError, toProblem } from './errors';
 import { checkReadiness, type ReadinessCheck } from './health';
@@ -26,6 +26,11 @@ export interface AppOptions {
   isAcceptingWork: () => boolean;
   /** When given, every request's latency goes into its histogram (metrics.ts); without it nothing is measured. */
   metrics?: Pick<Metrics, 'observeRequest'> | undefined;
+  /**
+   * Called for each request a person makes (a token without the `service` role), before it is routed: activity counting
+   * (user-activity.ts). It must be cheap and must not throw; it runs on every request.
+   */
+  onPersonRequest?: ((principal: Principal) => void) | undefined;
 }
 
 const healthPaths = ['/healthz', '/readyz'] as const;
@@ -59,6 +64,13 @@ export function createApp(options: AppOptions): Express {
   app.use(requireAppApiToken(options.appApiToken, healthPaths));
   app.use(jsonBodies(express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'], strict: true })));
   app.use(readPrincipal(options.resourceClient));
+  const onPersonRequest = options.onPersonRequest;
+  if (onPersonRequest) {
+    app.use((req, _res, next) => {
+      if (req.principal && !req.principal.roles.has('service')) onPersonRequest(req.principal);
+      next();
+    });
+  }
 
   app.put('/admin/log-level', requireRole('admin'), (req, res) => {
     const { level } = parseInput(logLevelBody, req.body, 'body');

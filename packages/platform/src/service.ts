@@ -8,6 +8,7 @@ import { createApp } from './http';
 import { listen, type RunningService } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { createActivityReporter, userActivityClientFromConfig } from './user-activity';
 import { ensureIndexes, openDatabase, type Database, type IndexPlan } from './mongo';
 import type { RevisionOptions } from './revisions';
 
@@ -94,6 +95,12 @@ export async function startService<S extends ServiceConfigSchema>(
     })
     .catch((error: unknown) => logger.debug('index creation stopped', { error: String(error) }));
 
+  // Activity counting: a map update per request; the actors get one coalesced report per person and second.
+  const activity =
+    config.ACTIVITY_REPORTING === 'on'
+      ? createActivityReporter({ service: config.SERVICE_NAME, client: userActivityClientFromConfig(config), logger })
+      : undefined;
+
   const built = definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal, metrics });
   const parts: ServiceParts = isRouter(built) ? { router: built } : built;
   const app = createApp({
@@ -121,6 +128,7 @@ export async function startService<S extends ServiceConfigSchema>(
     routes: parts.router,
     isAcceptingWork: () => accepting && indexesReady && warm,
     metrics,
+    onPersonRequest: activity && ((principal) => activity.record(principal.subject)),
   });
   if (!parts.warmUp) warm = true;
   else {
@@ -147,7 +155,7 @@ export async function startService<S extends ServiceConfigSchema>(
       accepting = value;
     },
     // Metrics close last, so a scrape during the drain still sees the last requests.
-    onShutdown: [() => stopIndexing.abort(), () => parts.stop?.(), () => events.stop(), () => database.close(), () => closeMetrics?.()],
+    onShutdown: [() => stopIndexing.abort(), () => parts.stop?.(), () => activity?.stop(), () => events.stop(), () => database.close(), () => closeMetrics?.()],
   });
   // An app that cannot listen must not leave the metrics port holding the process open.
   return listening.catch(async (error: unknown) => {
