@@ -17,7 +17,7 @@ async function storedWithSku(sku: string): Promise<number> {
 async function leaveOrphanKey(sku: string, ageMs: number): Promise<void> {
   const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
   try {
-    const keys = client.db('products').collection<{ _id: string }>('products_skus');
+    const keys = client.db('products').collection<{ _id: string; [field: string]: unknown }>('products_skus');
     await keys.insertOne({ _id: sku.toUpperCase(), productId: randomUUID(), at: new Date(Date.now() - ageMs), _rev: 1 });
   } finally {
     await client.close();
@@ -30,7 +30,7 @@ async function storeWithoutKey(product: Product): Promise<void> {
   try {
     const db = client.db('products');
     const { id, createdAt, updatedAt, ...fields } = product;
-    await db.collection<{ _id: string }>('products').insertOne({ _id: id, ...fields, createdAt: new Date(createdAt), updatedAt: new Date(updatedAt), _rev: 1 });
+    await db.collection<{ _id: string; [field: string]: unknown }>('products').insertOne({ _id: id, ...fields, createdAt: new Date(createdAt), updatedAt: new Date(updatedAt), _rev: 1 });
     await db.collection<{ _id: string }>('products_skus').deleteOne({ _id: 'backfill:done' });
   } finally {
     await client.close();
