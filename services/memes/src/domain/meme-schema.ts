@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const memeSources = ['corpus', 'created'] as const;
 export type MemeSource = (typeof memeSources)[number];
 
+/** The Earth's mean radius (IUGG), for great-circle distances on a sphere: within 0.5% of the ellipsoid's. */
+export const earthRadiusKm = 6371.0088;
+
 export const locationSchema = z.strictObject({
   lat: z.number().min(-90, 'must be at least -90').max(90, 'must be at most 90').meta({ description: 'Latitude in degrees (WGS 84)' }),
   lon: z.number().min(-180, 'must be at least -180').max(180, 'must be at most 180').meta({ description: 'Longitude in degrees (WGS 84)' }),
@@ -69,7 +72,7 @@ const decimal = (range: z.ZodNumber) =>
 export const memeSearchQuerySchema = z
   .strictObject({
     query: freeText(200, { blank: false, inUrl: true })
-      .refine((text) => /[\p{L}\p{N}]/u.test(text), 'must contain a letter or a digit')
+      .refine((text) => text === '' || /[\p{L}\p{N}]/u.test(text), 'must contain a letter or a digit') // '' is "blank" already
       .optional()
       .meta({ description: 'Words to find in the captions and base name, any script, accents and case ignored; every word must match, as typed or as the start of a word' }),
     fuzzy: z.enum(['true', 'false']).optional().meta({ description: 'With `true`, words with typos match too (1 edit for 3–5 letters, 2 from 6), ranked after exact and prefix matches' }),
@@ -119,3 +122,19 @@ export function memeFromCorpusRecord(record: CorpusRecord, createdAt: string): M
 }
 
 const withoutLocation = ({ baseName, upperText, lowerText }: NewMeme) => ({ baseName, upperText, lowerText });
+
+/**
+ * Every meme of a corpus file's text (JSON Lines), in file order, skipping the lines `memeFromCorpusRecord` skips.
+ * A line that is not a corpus record is an error naming its line number: the corpus ships with the service.
+ */
+export function memesFromCorpus(jsonLines: string, createdAt: string): Meme[] {
+  const memes: Meme[] = [];
+  jsonLines.split('\n').forEach((line, at) => {
+    if (!line.trim()) return;
+    const record = corpusRecordSchema.safeParse(JSON.parse(line));
+    if (!record.success) throw new Error(`corpus line ${at + 1}: ${record.error.issues[0]?.message ?? 'not a corpus record'}`);
+    const meme = memeFromCorpusRecord(record.data, createdAt);
+    if (meme) memes.push(meme);
+  });
+  return memes;
+}
