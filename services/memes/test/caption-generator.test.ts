@@ -137,6 +137,18 @@ describe('the caption generator over the memegenerator corpus', () => {
     expect(generatedWords.some((word) => /й/u.test(word))).toBe(true);
   });
 
+  it('when a caption is stored after start-up and remembered, then it is never generated', () => {
+    const before = createCaptionGenerator(corpus, { seed: 1 }).generate('Grumpy Cat', 5, 8) ?? [];
+    const [taken] = before;
+    if (!taken) throw new Error('Grumpy Cat gave no captions');
+    const later = createCaptionGenerator(corpus, { seed: 1 });
+    // Stored as a person would type it: other case, other punctuation, same words.
+    later.remember({ baseName: 'Someone Else', upperText: `${taken.upperText.toUpperCase()}!!`, lowerText: taken.lowerText });
+    const after = later.generate('Grumpy Cat', 5, 8) ?? [];
+    expect(after).toHaveLength(5);
+    expect(after.map((caption) => normalised(caption.upperText, caption.lowerText))).not.toContain(normalised(taken.upperText, taken.lowerText));
+  });
+
   it('when the base is unknown, then generate returns undefined (the route answers 400)', () => {
     expect(generator.generate('No Such Meme', 3, 1)).toBeUndefined();
     expect(generator.generate('grumpy cat', 3, 1)).toBeUndefined();
