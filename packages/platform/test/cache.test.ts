@@ -366,7 +366,8 @@ describe('the Dapr state API under the cache', () => {
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const store = () => daprCacheStore({ daprHost: '127.0.0.1', daprHttpPort: port, daprApiToken: 'token-0123456789abcdef', storeName: 'cache', ttlSeconds: 300, timeoutMs: 300 });
+  // A generous timeout: these tests are about the protocol, and a loaded CI machine can take longer than the default.
+  const store = () => daprCacheStore({ daprHost: '127.0.0.1', daprHttpPort: port, daprApiToken: 'token-0123456789abcdef', storeName: 'cache', ttlSeconds: 300, timeoutMs: 10_000 });
 
   it('when an entry is read, then its ETag comes along; when absent (204), then undefined', async () => {
     answer = { status: 200, body: '{"version":3,"value":{"id":"a"}}', etag: '7' };

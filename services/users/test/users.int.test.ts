@@ -39,7 +39,7 @@ describe('users through ingress → daprd (bearer) → app → FerretDB, Keycloa
     expect(created.body.customerNumber).toBeGreaterThanOrEqual(100_000);
     expect(created.headers.get('location')).toBe(`/api/users/${created.body.id}`);
     expect(created.headers.get('etag')).toBe('"1"');
-    const events = await eventually(receivedEvents, (all) => all.some((event) => event.subject === created.body.id));
+    const events = await eventually(receivedEvents, (all) => all.some((event) => event.subject === created.body.id), 60_000);
     const event = events.find((candidate) => candidate.subject === created.body.id)!;
     expect(event).toMatchObject({ type: 'customer.account.created', source: 'users' });
     // Events carry no personal data: the audit log keeps them for good.
@@ -145,7 +145,7 @@ describe('users through ingress → daprd (bearer) → app → FerretDB, Keycloa
     expect((await call('DELETE', `/api/users/${user.id}`)).status).toBe(204);
     expect((await call('GET', `/api/users/${user.id}`)).status).toBe(404);
     expect(await signIn()).toMatch(/invalid/i);
-    const types = (await eventually(receivedEvents, (all) => all.some((event) => event.subject === user.id && event.type === 'customer.account.deleted')))
+    const types = (await eventually(receivedEvents, (all) => all.some((event) => event.subject === user.id && event.type === 'customer.account.deleted'), 60_000))
       .filter((event) => event.subject === user.id)
       .map((event) => event.type);
     expect(types).toEqual(['customer.account.created', 'customer.account.deactivated', 'customer.account.reactivated', 'customer.account.deleted']);
