@@ -255,3 +255,68 @@ describe('created memes', () => {
     expect(index.size).toBe(corpus.length);
   });
 });
+
+/**
+ * Build time, heap and search latency over the corpus, printed (numbers in docs). Skipped unless asked for:
+ * `MEMES_INDEX_MEASURE=1 node --expose-gc node_modules/.bin/jest services/memes/test/meme-search-index.test.ts --selectProjects unit -t measured`
+ */
+const measuring = process.env.MEMES_INDEX_MEASURE === '1' ? describe : describe.skip;
+measuring('measured', () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const heapAfterGc = () => {
+    gc?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const milliseconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+  const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+
+  it('when the corpus is indexed and searched, then the costs are printed', () => {
+    const heapBefore = heapAfterGc();
+    let start = process.hrtime.bigint();
+    const measured = createMemeSearchIndex(corpus);
+    const buildMs = milliseconds(start);
+    const heapMb = (heapAfterGc() - heapBefore) / 2 ** 20;
+    start = process.hrtime.bigint();
+    const oneByOne = createMemeSearchIndex();
+    for (const meme of corpus) oneByOne.upsert(meme);
+    const upsertMs = milliseconds(start);
+
+    // Queries from the corpus itself: a caption word of every 23rd meme (a word of 3+ letters), and a typo of it.
+    const words = corpus
+      .filter((_, at) => at % 23 === 0)
+      .map((meme) => queryWordsOf(`${meme.upperText} ${meme.lowerText}`).find((word) => word.length >= 3))
+      .filter((word): word is string => word !== undefined);
+    const typo = (word: string) => `${word.slice(0, 1)}${word.slice(2, 3)}${word.slice(1, 2)}${word.slice(3)}`;
+    const cities = [
+      { lat: '55.7558', lon: '37.6173' },
+      { lat: '40.4168', lon: '-3.7038' },
+      { lat: '-23.5505', lon: '-46.6333' },
+    ];
+    const kinds: Record<string, (word: string, at: number) => Record<string, string>> = {
+      plain: (word) => ({ query: word }),
+      'two words': (word, at) => ({ query: `${word} ${words[(at + 1) % words.length]}` }),
+      fuzzy: (word) => ({ query: typo(word), fuzzy: 'true' }),
+      geo: (word, at) => ({ query: word, ...cities[at % cities.length] }),
+      'geo, no text (all 4,656 ranked)': (_, at) => ({ ...cities[at % cities.length] }),
+    };
+    const lines = [`build (insertMultiple) ${buildMs.toFixed(0)} ms, one upsert each ${upsertMs.toFixed(0)} ms, heap ${heapMb.toFixed(1)} MB, ${words.length} queries per kind`];
+    for (const [kind, queryOf] of Object.entries(kinds)) {
+      const queries = words.map((word, at) => memeSearchQuerySchema.parse(queryOf(word, at)));
+      for (const query of [...queries, ...queries]) measured.search(query); // two rounds of warm-up (JIT), then the measured one
+      const cpuBefore = process.cpuUsage();
+      const times = queries.map((query) => {
+        const begin = process.hrtime.bigint();
+        measured.search(query);
+        return milliseconds(begin);
+      });
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuPerSearch = (cpu.user + cpu.system) / 1000 / queries.length;
+      times.sort((a, b) => a - b);
+      lines.push(
+        `${kind}: CPU ${cpuPerSearch.toFixed(2)} ms a search; wall min ${times[0]?.toFixed(2)}, p50 ${percentile(times, 50).toFixed(2)}, ` +
+          `p95 ${percentile(times, 95).toFixed(2)}, max ${times.at(-1)?.toFixed(2)} ms`,
+      );
+    }
+    console.log(lines.join('\n'));
+  });
+});

@@ -131,60 +131,50 @@ export function distanceKm(from: GeoPoint, to: GeoPoint): number {
 /**
  * The words of a radix tree within `budget` edits of `term` (optimal string alignment: insertions, deletions,
  * substitutions and swaps of two neighbouring characters, each 1), with their memes and distance. Walks the tree
- * carrying the last two rows of the distance table; a row's minimum never decreases further down, so a branch whose
- * row is all above the budget is left.
+ * depth first computing one row of the distance table per character of the tree's words (a row per depth, reused, so
+ * the walk allocates nothing per node); a row's minimum never decreases further down, so a branch whose row is all
+ * above the budget is left. It visits only prefixes that can still end within the budget, never every word.
  */
 function wordsWithinEdits(root: radix.RadixNode, term: string, budget: number): Array<[string, Set<number>, number]> {
   const found: Array<[string, Set<number>, number]> = [];
-  const descend = (node: radix.RadixNode, row: number[], above: number[] | undefined, previous: string) => {
-    for (const child of node.c.values()) {
-      let current: number[] | undefined = row;
-      let before = above;
-      let last = previous;
-      for (let at = 0; at < child.s.length; at += 1) {
-        const character = child.s[at] as string;
-        const next = nextRow(current, before, term, character, last, budget);
-        if (next === undefined) {
-          current = undefined;
-          break;
-        }
-        before = current;
-        current = next;
-        last = character;
+  const width = term.length + 1;
+  const rows: Int32Array[] = [Int32Array.from({ length: width }, (_, at) => at)];
+  const rowAt = (depth: number) => (rows[depth] ??= new Int32Array(width));
+
+  /** Fills the row of `depth` (the word's character `depth - 1`); false when every entry is above the budget. */
+  const fill = (word: string, depth: number): boolean => {
+    const row = rowAt(depth);
+    const previous = rows[depth - 1] as Int32Array;
+    const beforeThat = depth >= 2 ? rows[depth - 2] : undefined;
+    const character = word[depth - 1];
+    const characterBefore = word[depth - 2];
+    row[0] = depth;
+    let smallest = depth;
+    for (let at = 1; at < width; at += 1) {
+      const substitution = (previous[at - 1] as number) + (term[at - 1] === character ? 0 : 1);
+      let distance = Math.min((row[at - 1] as number) + 1, (previous[at] as number) + 1, substitution);
+      if (beforeThat && at > 1 && term[at - 1] === characterBefore && term[at - 2] === character) {
+        distance = Math.min(distance, (beforeThat[at - 2] as number) + 1);
       }
-      if (current === undefined) continue;
-      const distance = current[term.length] as number;
-      if (child.e && distance <= budget && child.d.size > 0) found.push([child.w, child.d as Set<number>, distance]);
-      descend(child, current, before, last);
+      row[at] = distance;
+      if (distance < smallest) smallest = distance;
+    }
+    return smallest <= budget;
+  };
+
+  const descend = (node: radix.RadixNode) => {
+    for (const child of node.c.values()) {
+      const word = child.w;
+      let alive = true;
+      for (let depth = word.length - child.s.length + 1; alive && depth <= word.length; depth += 1) alive = fill(word, depth);
+      if (!alive) continue;
+      const distance = (rows[word.length] as Int32Array)[term.length] as number;
+      if (child.e && distance <= budget && child.d.size > 0) found.push([word, child.d as Set<number>, distance]);
+      descend(child);
     }
   };
-  descend(root, Array.from({ length: term.length + 1 }, (_, at) => at), undefined, '');
+  descend(root);
   return found;
-}
-
-function nextRow(
-  row: number[],
-  above: number[] | undefined,
-  term: string,
-  character: string,
-  previous: string,
-  budget: number,
-): number[] | undefined {
-  const next = [(row[0] as number) + 1];
-  let smallest = next[0] as number;
-  for (let at = 1; at <= term.length; at += 1) {
-    let distance = Math.min(
-      (next[at - 1] as number) + 1,
-      (row[at] as number) + 1,
-      (row[at - 1] as number) + (term[at - 1] === character ? 0 : 1),
-    );
-    if (above && at > 1 && term[at - 1] === previous && term[at - 2] === character) {
-      distance = Math.min(distance, (above[at - 2] as number) + 1);
-    }
-    next.push(distance);
-    smallest = Math.min(smallest, distance);
-  }
-  return smallest > budget ? undefined : next;
 }
 
 function synchronous<T>(result: T | Promise<T>): T {
@@ -373,6 +363,8 @@ export function createMemeSearchIndex(memes: Iterable<Meme> = []): MemeSearchInd
   function textMatches(words: readonly string[], fuzzy: boolean): Map<number, { typos: number; score: number }> {
     let matches: Map<number, { typos: number; score: number }> | undefined;
     for (const word of words) {
+      // Every word must match: once nothing is left, the other words (each a tree walk with fuzzy) cannot add any.
+      if (matches?.size === 0) break;
       const hits = hitsOf(word, fuzzy);
       if (matches === undefined) {
         matches = new Map();
