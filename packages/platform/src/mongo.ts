@@ -29,12 +29,31 @@ export function openDatabase(options: DatabaseOptions): Database {
     retryWrites: false,
   });
   const db = client.db(options.database);
+  // The driver's implicit connect on first use gives up for good when it fails: every later operation then answers
+  // "Topology is closed", even once the database is there (mongodb 7.9; two operations racing the first connect are
+  // enough). An explicit connect after that works, so the client is connected here, again until it succeeds.
+  let closed = false;
+  void (async () => {
+    let delayMs = 250;
+    while (!closed) {
+      try {
+        await client.connect();
+        return;
+      } catch {
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 5000);
+      }
+    }
+  })();
   return {
     db,
     async ping() {
       await db.command({ ping: 1 });
     },
-    close: () => client.close(),
+    close: () => {
+      closed = true;
+      return client.close();
+    },
   };
 }
 
