@@ -31,11 +31,13 @@ import {
  *
  * ## Matching
  * Every query word must match (in the caption or the base name), as typed or as the start of a longer word (words of
- * two characters or more; a one-letter prefix would match a twentieth of the vocabulary). With `fuzzy`, a word also
+ * two characters or more; a one-letter prefix would match every word with that first letter). With `fuzzy`, a word also
  * matches words within its edit budget by length (1 edit for 3–5 characters, 2 from 6, none below; an edit is an
  * insertion, deletion, substitution or a swap of two neighbours, so "grumyp" is 1 edit from "grumpy"). The typo lookup
  * walks Orama's radix tree carrying the edit-distance rows and leaves a branch as soon as no word below it can come
- * back within the budget; it never compares the query with every meme or every word.
+ * back within the budget; it never compares the query with every meme or every word. (Orama's own tolerant lookup is
+ * not used: it counts every word the query word starts as within the tolerance, with distance 0, so a typo match could
+ * not be told from a prefix match, and it has no swaps.)
  *
  * ## Ranking (the order of a page, a total order)
  *   1. with lat/lon: memes within `radiusKm` first, nearest first; every other meme (farther, or without a location)
@@ -44,7 +46,7 @@ import {
  *   2. memes that needed fewer typo-matched words first: any meme whose every word matched exactly or as a prefix ranks
  *      above every meme that needed a typo;
  *   3. score, higher first: per query word, its best match over the fields, weighted by the kind of match (exact 1,
- *      prefix 0.5–0.9 by how much of the word was typed, typo 0.4 per edit), the field (caption 2, base name 1) and the
+ *      prefix 0.5–0.9 by how much of the word was typed, typo 0.4 for one edit and 0.2 for two), the field (caption 2, base name 1) and the
  *      field's shortness (1 / (1 + 0.1 × (words − 1))); summed over the query's words. It depends on the meme and the
  *      query only, never on the other memes;
  *   4. newest first, then the id (ascending), so no two memes tie.
@@ -55,7 +57,8 @@ import {
  * Keyset: the cursor holds the last meme's ranking key and the page after it starts strictly after that key. Because
  * every part of the key is a function of the meme and the query alone, the memes that existed when the first page was
  * read are each seen exactly once, in order, whatever is added or removed between pages; a meme added behind the
- * cursor's position is not seen by that paging (it is by a new search). The cursor also holds a fingerprint of the
+ * cursor's position is not seen by that paging (it is by a new search), and a meme replaced between pages with other
+ * words (`upsert` of an existing id) may move to a page already read or still ahead. The cursor also holds a fingerprint of the
  * query (normalised words, fuzzy, base, lat, lon, radius), so a cursor used with another query is refused, not read.
  */
 
