@@ -74,6 +74,11 @@ export interface Stack {
   startProcess(name: string): Promise<void>;
   /** SIGKILLs it as a crash would; the supervisor restarts it with back-off. */
   killProcess(name: string): void;
+  /**
+   * Environment laid over an app's own from its next start on (`undefined` drops it), so stopProcess + startProcess
+   * runs it with another setting on the same ports and data, e.g. a benchmark's ACTIVITY_REPORTING off against on.
+   */
+  setAppEnv(name: string, env: Readonly<Record<string, string>> | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -106,6 +111,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const startPiece = async (spec: ProcessSpec) => {
     pieces.set(spec.name, await supervisor.supervise(spec));
   };
+  const appEnvOverrides = new Map<string, Readonly<Record<string, string>>>();
   const piece = (name: string) => {
     const found = pieces.get(name);
     if (!found) throw new Error(`no process named ${name}; known: ${[...pieces.keys()].join(', ')}`);
@@ -303,6 +309,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               // Throw-away platforms (tests, benchmarks) retry undelivered events quickly, so no test waits on a relay.
               ...(options.persistent ? {} : { OUTBOX_RELAY_INTERVAL_MS: '500', ...service.throwawayEnv }),
               ...signingKeyEnv(service),
+              ...appEnvOverrides.get(name),
             },
           }),
         waitReady: (p) => waitUntil(name, tcpOpen(sidecar.appPort!), { timeoutMs: 30_000, process: p }),
@@ -383,6 +390,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stopProcess: (name) => piece(name).stop(),
       startProcess: (name) => piece(name).start(),
       killProcess: (name) => piece(name).kill(),
+      setAppEnv: (name, env) => {
+        piece(name);
+        if (env) appEnvOverrides.set(name, env);
+        else appEnvOverrides.delete(name);
+      },
       stop: () => supervisor.stopAll(),
     };
   } catch (error) {

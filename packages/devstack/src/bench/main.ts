@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fetchToken } from '../keycloak';
-import { platformServices, type ServiceSpec } from '../services';
+import { internalServices, platformServices, type ServiceSpec } from '../services';
 import { startStack, type Stack } from '../stack';
 import { measureTarget, type BenchContext, type BenchSettings, type Benchmark, type Measurement } from './framework';
 import { ceilingProcesses, ceilingTarget, helloSpec } from './hello';
@@ -48,7 +48,8 @@ async function main(): Promise<number> {
     threads: Math.round(positive('BENCH_THREADS', 2)),
   };
   const services = new Map<string, ServiceSpec>();
-  for (const s of [...platformServices, helloSpec, ...chosen.flatMap((b) => b.services ?? [])]) services.set(s.appId, s);
+  // The internal apps too (the actor host): with it every service counts people's requests, as a real platform does.
+  for (const s of [...platformServices, ...internalServices, helloSpec, ...chosen.flatMap((b) => b.services ?? [])]) services.set(s.appId, s);
 
   const [load1] = loadavg();
   say(
