@@ -134,8 +134,8 @@ export function distanceKm(from: GeoPoint, to: GeoPoint): number {
 /**
  * The words of a radix tree within `budget` edits of `term` (optimal string alignment: insertions, deletions,
  * substitutions and swaps of two neighbouring characters, each 1), with their memes and distance. Walks the tree
- * depth first computing one row of the distance table per character of the tree's words (a row per depth, reused, so
- * the walk allocates nothing per node); a row's minimum never decreases further down, so a branch whose row is all
+ * depth first computing one row (its band) of the distance table per character of the tree's words (a row per depth,
+ * reused, so the walk allocates nothing per node); a row's minimum never decreases further down, so a branch whose row is all
  * above the budget is left. It visits only prefixes that can still end within the budget, never every word.
  */
 function wordsWithinEdits(root: radix.RadixNode, term: string, budget: number): Array<[string, Set<number>, number]> {
@@ -144,16 +144,25 @@ function wordsWithinEdits(root: radix.RadixNode, term: string, budget: number): 
   const rows: Int32Array[] = [Int32Array.from({ length: width }, (_, at) => at)];
   const rowAt = (depth: number) => (rows[depth] ??= new Int32Array(width));
 
-  /** Fills the row of `depth` (the word's character `depth - 1`); false when every entry is above the budget. */
+  /**
+   * Fills the row of `depth` (the word's character `depth - 1`); false when every entry is above the budget. Only the
+   * band of columns within `budget` of the diagonal can be within the budget, so only it is computed (a 200-letter
+   * query word costs five cells a character, not 200); the cell on each side of the band holds `beyond`.
+   */
+  const beyond = budget + 1;
   const fill = (word: string, depth: number): boolean => {
     const row = rowAt(depth);
     const previous = rows[depth - 1] as Int32Array;
     const beforeThat = depth >= 2 ? rows[depth - 2] : undefined;
     const character = word[depth - 1];
     const characterBefore = word[depth - 2];
+    const first = Math.max(1, depth - budget);
+    const last = Math.min(term.length, depth + budget);
     row[0] = depth;
+    if (first > 1) row[first - 1] = beyond;
+    if (last + 1 < width) row[last + 1] = beyond;
     let smallest = depth;
-    for (let at = 1; at < width; at += 1) {
+    for (let at = first; at <= last; at += 1) {
       const substitution = (previous[at - 1] as number) + (term[at - 1] === character ? 0 : 1);
       let distance = Math.min((row[at - 1] as number) + 1, (previous[at] as number) + 1, substitution);
       if (beforeThat && at > 1 && term[at - 1] === characterBefore && term[at - 2] === character) {
@@ -171,7 +180,8 @@ function wordsWithinEdits(root: radix.RadixNode, term: string, budget: number): 
       let alive = true;
       for (let depth = word.length - child.s.length + 1; alive && depth <= word.length; depth += 1) alive = fill(word, depth);
       if (!alive) continue;
-      const distance = (rows[word.length] as Int32Array)[term.length] as number;
+      // The last column is only computed (and so only meaningful) within the band: lengths at most `budget` apart.
+      const distance = Math.abs(word.length - term.length) <= budget ? ((rows[word.length] as Int32Array)[term.length] as number) : beyond;
       if (child.e && distance <= budget && child.d.size > 0) found.push([word, child.d as Set<number>, distance]);
       descend(child);
     }
