@@ -11,6 +11,7 @@ export type ProblemKind =
   | 'conflict'
   | 'precondition-failed'
   | 'unprocessable'
+  | 'too-many-requests'
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'dependency-unavailable'
@@ -27,6 +28,7 @@ const statusOf: Record<ProblemKind, number> = {
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   unprocessable: 422,
+  'too-many-requests': 429,
   'dependency-unavailable': 503,
   internal: 500,
 };
@@ -47,6 +49,7 @@ const titleOf: Record<ProblemKind, string> = {
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',
   unprocessable: 'The request cannot be processed',
+  'too-many-requests': 'Too many requests; try again after Retry-After',
   'dependency-unavailable': 'A dependency is unavailable; try again shortly',
   internal: 'Internal error',
 };

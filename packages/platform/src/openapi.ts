@@ -78,6 +78,7 @@ const problemText: Record<number, string> = {
   413: 'The body is too large',
   415: 'The body is not JSON',
   422: 'The request cannot be processed',
+  429: 'Over a quota: try again after `Retry-After` seconds',
   503: 'A dependency is unavailable; retry after `Retry-After` seconds',
 };
 
