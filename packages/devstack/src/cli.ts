@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { claimDataDir } from './data-dir';
 import { loadDemoCatalog, reusedToken } from './demo-catalog';
+import { loadDemoMemes } from './demo-memes';
 import { demoUsers, fetchToken, testClient } from './keycloak';
 import { repoRoot } from './paths';
 import { tcpOpen } from './wait';
@@ -76,7 +77,7 @@ Press Ctrl-C to stop everything.
  */
 async function loadDemoData(stack: { ingressUrl: string; keycloakUrl: string }): Promise<void> {
   const editor = demoUsers.find((user) => user.role === 'editor')!;
-  say('loading the demo catalog through the API (MERCATO_DEMO_DATA=0 skips it)');
+  say('loading the demo catalog and memes through the API (MERCATO_DEMO_DATA=0 skips it)');
   try {
     await loadDemoCatalog({
       ingressUrl: stack.ingressUrl,
@@ -85,6 +86,12 @@ async function loadDemoData(stack: { ingressUrl: string; keycloakUrl: string }):
     });
   } catch (error) {
     say(`demo catalog not loaded: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const admin = demoUsers.find((user) => user.role === 'admin')!;
+  try {
+    await loadDemoMemes({ ingressUrl: stack.ingressUrl, token: reusedToken(() => fetchToken(stack.keycloakUrl, admin)), progress: say });
+  } catch (error) {
+    say(`demo memes not loaded: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

@@ -11,3 +11,4 @@ export * from './testing/event-probe';
 export * from './testing/stack-info';
 export * from './testing/uniqueness-checker';
 export * from './testing/routes';
+export * from './demo-memes';

@@ -73,6 +73,16 @@ export const platformServices: readonly PublicServiceSpec[] = [
     // Customer numbers: six digits from 100000 on.
     sequences: { customers: { start: 100_000, blockSize: 50 } },
   },
+  {
+    appId: 'memes',
+    main: 'services/memes/dist/main.js',
+    ingress: { prefix: '/api/memes', appPath: '/memes' },
+    database: 'memes',
+    // Two: each keeps its own index, and the tests prove a meme made on one is found on the other.
+    replicas: 2,
+    // A quota a test can exhaust quickly; premium's stays well above what any test sends.
+    throwawayEnv: { MEMES_FREE_SEARCHES_PER_MINUTE: '60', MEMES_REFRESH_INTERVAL_MS: '500' },
+  },
 ];
 
 /**

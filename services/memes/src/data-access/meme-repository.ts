@@ -1,0 +1,73 @@
+import type { IndexPlan } from '@mercato/platform';
+import { MongoBulkWriteError, type Db } from 'mongodb';
+import type { Meme } from '../domain/meme-schema';
+
+/**
+ * Memes in MongoDB, the system of record; search is answered from each replica's in-memory index. Memes are only ever
+ * inserted (a meme is never edited), so there is no concurrent update to order: an import inserts with `_id` = the
+ * corpus id and skips what exists, so running it again changes nothing.
+ */
+interface MemeDocument extends Omit<Meme, 'id' | 'createdAt'> {
+  _id: string;
+  createdAt: Date;
+  /** When this database took it in (an imported meme keeps its corpus time as `createdAt`): what replicas poll by. */
+  storedAt: Date;
+}
+
+const collectionName = 'memes';
+
+/** `storedAt` for the refresh of memes other replicas stored (MongoDB; FerretDB reads the collection, 5k memes). */
+export const memeIndexes: IndexPlan = { [collectionName]: [{ key: { storedAt: 1 }, name: 'stored_at' }] };
+
+export interface MemeRepository {
+  /** Inserts the memes not stored yet; returns how many were new. */
+  insertNew(memes: Meme[]): Promise<number>;
+  findById(id: string): Promise<Meme | undefined>;
+  /** Every meme, in batches, for loading the index. */
+  forEachBatch(handle: (batch: Meme[]) => void, batchSize?: number): Promise<number>;
+  /** Memes stored (created or imported) at or after `since`. */
+  storedSince(since: Date): Promise<Meme[]>;
+}
+
+const toMeme = (doc: MemeDocument): Meme => {
+  const { _id, createdAt, storedAt: _storedAt, ...rest } = doc;
+  return { id: _id, ...rest, createdAt: createdAt.toISOString() };
+};
+
+export function createMemeRepository(db: Db): MemeRepository {
+  const memes = db.collection<MemeDocument>(collectionName);
+  return {
+    async insertNew(batch) {
+      if (batch.length === 0) return 0;
+      const storedAt = new Date();
+      const docs = batch.map(({ id, createdAt, ...rest }) => ({ _id: id, ...rest, createdAt: new Date(createdAt), storedAt }));
+      try {
+        return (await memes.insertMany(docs, { ordered: false })).insertedCount;
+      } catch (error) {
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const writeErrors = [error.writeErrors].flat();
+        if (writeErrors.some((writeError) => writeError.code !== 11000)) throw error;
+        return docs.length - writeErrors.length;
+      }
+    },
+    async findById(id) {
+      const doc = await memes.findOne({ _id: id });
+      return doc ? toMeme(doc) : undefined;
+    },
+    async forEachBatch(handle, batchSize = 1000) {
+      let count = 0;
+      let batch: Meme[] = [];
+      for await (const doc of memes.find({}).batchSize(batchSize)) {
+        batch.push(toMeme(doc));
+        if (batch.length === batchSize) {
+          handle(batch);
+          count += batch.length;
+          batch = [];
+        }
+      }
+      if (batch.length) handle(batch);
+      return count + batch.length;
+    },
+    storedSince: async (since) => (await memes.find({ storedAt: { $gte: since } }).toArray()).map(toMeme),
+  };
+}
