@@ -4,7 +4,7 @@ import { components } from '@orama/orama';
 import { AppError } from '@mercato/platform';
 import { withDemoLocation } from '../src/domain/demo-locations';
 import { memesFromCorpus, memeSearchQuerySchema, type Meme, type MemeSearchHit } from '../src/domain/meme-schema';
-import { createMemeSearchIndex, distanceKm, foldText, queryWordsOf } from '../src/data-access/meme-search-index';
+import { createMemeSearchIndex, distanceKm, foldText, indexedWordsOf, queryWordsOf, typoBudgetOf } from '../src/data-access/meme-search-index';
 
 const corpusPath = join(__dirname, '../../../demo/memes/memegenerator-loc-sample.jsonl');
 const importedAt = '2026-01-01T00:00:00.000Z';
@@ -103,6 +103,38 @@ describe('text search', () => {
     // and the typo matches are real neighbours ("car", "cut", "hat", ...), found through the tree, not every meme
     expect(hits.length).toBeGreaterThan(firstTypo);
     expect(hits.length).toBeLessThan(corpus.length / 2);
+  });
+
+  it('when typo words are looked up through the tree, then they find exactly the memes a brute-force edit distance finds', () => {
+    /** Optimal string alignment distance, the plain table. */
+    const edits = (a: string, b: string) => {
+      const table = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i += 1) {
+        for (let j = 1; j <= b.length; j += 1) {
+          const row = table[i] as number[];
+          const above = table[i - 1] as number[];
+          const substitution = (above[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+          row[j] = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, substitution);
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((table[i - 2] as number[])[j - 2] as number) + 1);
+        }
+      }
+      return (table[a.length] as number[])[b.length] as number;
+    };
+    const memesByWord = new Map<string, Set<string>>();
+    for (const meme of corpus) {
+      for (const word of [...indexedWordsOf(`${meme.upperText}\n${meme.lowerText}`), ...indexedWordsOf(meme.baseName)]) {
+        memesByWord.set(word, (memesByWord.get(word) ?? new Set()).add(meme.id));
+      }
+    }
+    for (const typed of ['grumyp', 'каждвй', 'nino', 'teh', 'babby', 'cta', 'ыыыыы', 'zz', 'helo', 'dontt', 'apocalipse', 'привте']) {
+      const expected = new Set<string>();
+      for (const [word, holders] of memesByWord) {
+        const budget = typoBudgetOf(typed);
+        const within = Math.abs(word.length - typed.length) <= budget && edits(typed, word) <= budget;
+        if (word.startsWith(typed) || within) holders.forEach((id) => expected.add(id));
+      }
+      expect([typed, ids(allPages({ query: typed, fuzzy: 'true', limit: '100' })).sort()]).toEqual([typed, [...expected].sort()]);
+    }
   });
 
   it('when a word is typed in full, then an exact match ranks above a prefix match of the same fields', () => {
