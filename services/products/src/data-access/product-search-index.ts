@@ -30,6 +30,8 @@ export interface ProductSearchIndexOptions {
   products?: Iterable<Product>;
   /** Values shown per attribute facet, the most frequent first (values the query selected are always shown). */
   attributeFacetValues?: number;
+  /** Attribute names whose values are kept in a filter column (the first ones seen); others are filtered per entry. */
+  attributeColumns?: number;
 }
 
 // Tags are indexed as one text: Orama's `string[]` keeps the term frequencies of an array's last element only.
@@ -301,6 +303,78 @@ class TopCandidates {
   }
 }
 
+/**
+ * What the per-search pass reads to turn a candidate away, as columns indexed by Orama's document number: a candidate
+ * that fails the filters then costs a few reads of small typed arrays, not its entry object and that object's arrays
+ * scattered through the heap (the pass is bound by those reads at 100,000 products; docs/search.md). Entries stay the
+ * source for what is counted and returned.
+ */
+class FilterColumns {
+  /** 1 + the index of the status in `productStatuses`; 0 for a number with no product. */
+  status = new Uint8Array(0);
+  inStock = new Uint8Array(0);
+  price = new Float64Array(0);
+  /** The first direct category; `categoryCount` says whether there are more (then the entry has them). */
+  firstCategory = new Int32Array(0);
+  categoryCount = new Uint8Array(0);
+  /** Per attribute name id: 1 + the product's (name, value) pair id, 0 without that attribute. */
+  readonly attributes = new Map<number, Int32Array>();
+  /**
+   * Names beyond `maxAttributeColumns` get no column (4 bytes a product each): a filter on one reads the entries.
+   * Attribute names are free-form, so a catalog could have thousands.
+   */
+  readonly uncolumned = new Set<number>();
+
+  constructor(private readonly maxAttributeColumns: number) {}
+
+  file(entry: Entry, nameOfPair: readonly number[]): void {
+    const at = entry.internalId;
+    if (at >= this.status.length) this.grow(at + 1);
+    this.status[at] = entry.status + 1;
+    this.inStock[at] = entry.inStock ? 1 : 0;
+    this.price[at] = entry.price;
+    this.firstCategory[at] = entry.categories[0] ?? -1;
+    this.categoryCount[at] = Math.min(entry.categories.length, 255);
+    for (const column of this.attributes.values()) column[at] = 0;
+    for (const pair of entry.attributePairs) {
+      const column = this.attributeColumn(nameOfPair[pair] as number);
+      if (column) column[at] = pair + 1;
+    }
+  }
+
+  forget(internalId: number): void {
+    if (internalId < this.status.length) this.status[internalId] = 0;
+  }
+
+  private attributeColumn(nameId: number): Int32Array | undefined {
+    let column = this.attributes.get(nameId);
+    if (!column && !this.uncolumned.has(nameId)) {
+      if (this.attributes.size >= this.maxAttributeColumns) {
+        this.uncolumned.add(nameId);
+        return undefined;
+      }
+      column = new Int32Array(this.status.length);
+      this.attributes.set(nameId, column);
+    }
+    return column;
+  }
+
+  private grow(size: number): void {
+    const capacity = Math.max(size, this.status.length * 2, 1024);
+    const grown = <A extends Uint8Array | Int32Array | Float64Array>(old: A, make: (n: number) => A): A => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.status = grown(this.status, (n) => new Uint8Array(n));
+    this.inStock = grown(this.inStock, (n) => new Uint8Array(n));
+    this.price = grown(this.price, (n) => new Float64Array(n));
+    this.firstCategory = grown(this.firstCategory, (n) => new Int32Array(n));
+    this.categoryCount = grown(this.categoryCount, (n) => new Uint8Array(n));
+    for (const [nameId, column] of this.attributes) this.attributes.set(nameId, grown(column, (n) => new Int32Array(n)));
+  }
+}
+
 /** Facets each drop their own filter: which faceted filter a candidate failed decides what it counts towards. */
 const facetFilter = { category: -1, price: -2 } as const;
 
@@ -309,6 +383,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
   const { db, tokenizer } = createTextIndex();
   const entries = new Map<string, Entry>();
   const entryByInternalId: Array<Entry | undefined> = [];
+  const columns = new FilterColumns(options.attributeColumns ?? 64);
   /** Versions of deleted products, so a late upsert of an older version cannot revive one. */
   const deletedAt = new Map<string, number>();
   const categoryIds = new Interner();
@@ -344,6 +419,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
   const file = (entry: Entry) => {
     entries.set(entry.product.id, entry);
     entryByInternalId[entry.internalId] = entry;
+    columns.file(entry, pairName);
   };
 
   const isStale = (id: string, version: number) => {
@@ -468,7 +544,11 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       }
       return attributeNames.idOf(name);
     });
-    const satisfiedBy = new Int32Array(attributeFilters.length).fill(-1);
+    /** Each attribute filter's column; undefined when no product has that attribute, or the name has no column. */
+    const attributeColumns = filterNameIds.map((nameId) => columns.attributes.get(nameId));
+    const uncolumned = filterNameIds.map((nameId) => columns.uncolumned.has(nameId));
+    const { status: statusColumn, inStock: stockColumn, price: priceColumn, firstCategory, categoryCount } = columns;
+    const inCategory = (category: number) => (subtree !== undefined ? subtree[category] === 1 : category === directCategory);
 
     const categoryCounts = new Int32Array(categoryIds.size);
     const pairCounts = new Int32Array(attributePairs.size);
@@ -478,42 +558,51 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
     const top = new TopCandidates(query.limit + 1, direction);
     const [afterValue, afterId] = query.after ?? [];
     let total = 0;
-    let candidateNumber = 0;
 
-    const consider = (entry: Entry, score: number) => {
-      if (!statusShown[entry.status]) return;
-      if (query.inStock !== undefined && entry.inStock !== query.inStock) return;
-      if (tags.size > 0 && !hasAnyTag(entry.product.tags, tags)) return;
+    /** Filters from the columns; the entry is read only for a candidate that counts somewhere (or for its tags). */
+    const consider = (internalId: number, score: number) => {
+      const status = statusColumn[internalId];
+      if (!status || !statusShown[status - 1]) return;
+      if (query.inStock !== undefined && (stockColumn[internalId] === 1) !== query.inStock) return;
+      let entry: Entry | undefined;
+      if (tags.size > 0) {
+        entry = entryByInternalId[internalId] as Entry;
+        if (!hasAnyTag(entry.product.tags, tags)) return;
+      }
 
       // Faceted filters: count the failures; a candidate failing exactly one counts towards that one's facet.
       let failures = 0;
       let failed = 0;
-      if (
-        (directCategory !== undefined && !entry.categories.includes(directCategory)) ||
-        (subtree !== undefined && !isInSubtree(entry.categories, subtree))
-      ) {
-        failures += 1;
-        failed = facetFilter.category;
+      if (directCategory !== undefined || subtree !== undefined) {
+        const filed =
+          categoryCount[internalId] === 1
+            ? inCategory(firstCategory[internalId] as number)
+            : (entry ??= entryByInternalId[internalId] as Entry).categories.some(inCategory);
+        if (!filed) {
+          failures += 1;
+          failed = facetFilter.category;
+        }
       }
-      if (entry.price < priceMin || entry.price > priceMax) {
+      const price = priceColumn[internalId] as number;
+      if (price < priceMin || price > priceMax) {
         failures += 1;
         failed = facetFilter.price;
       }
       if (failures > 1) return;
-      if (attributeFilters.length > 0) {
-        candidateNumber += 1;
-        let satisfied = 0;
-        for (const pair of entry.attributePairs) {
-          const filter = filterOfPair[pair] as number;
-          if (filter > 0) {
-            satisfiedBy[filter - 1] = candidateNumber;
-            satisfied += 1;
-          }
+      // A product has at most one value per attribute name, so each filter is decided by one column read.
+      for (let filter = 0; filter < attributeColumns.length; filter += 1) {
+        if (uncolumned[filter]) {
+          entry ??= entryByInternalId[internalId] as Entry;
+          if (entry.attributePairs.some((pair) => filterOfPair[pair] === filter + 1)) continue;
+        } else {
+          const pair = (attributeColumns[filter]?.[internalId] ?? 0) - 1;
+          if (pair >= 0 && filterOfPair[pair] === filter + 1) continue;
         }
-        failures += attributeFilters.length - satisfied;
+        failures += 1;
         if (failures > 1) return;
-        if (satisfied < attributeFilters.length) failed = satisfiedBy.findIndex((mark) => mark !== candidateNumber);
+        failed = filter;
       }
+      entry ??= entryByInternalId[internalId] as Entry;
 
       if (failures === 1) {
         if (failed === facetFilter.category) for (const category of entry.categories) categoryCounts[category] += 1;
@@ -536,12 +625,10 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
     };
 
     if (textScores) {
-      for (const [internalId, score] of textScores) {
-        const entry = entryByInternalId[internalId];
-        if (entry) consider(entry, score);
-      }
+      // A number whose product is gone has status 0 in the columns and is turned away first.
+      for (const [internalId, score] of textScores) consider(internalId, score);
     } else {
-      for (const entry of entries.values()) consider(entry, 0);
+      for (const entry of entries.values()) consider(entry.internalId, 0);
     }
 
     const page = top.items.slice(0, query.limit);
@@ -594,9 +681,15 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
   return {
     upsert(product) {
       if (isStale(product.id, product.version)) return false;
-      if (entries.has(product.id)) synchronous(remove(db, product.id));
+      const previous = entries.get(product.id);
+      if (previous) synchronous(remove(db, product.id));
       synchronous(insert(db, textDocumentOf(product)));
-      file(entryOf(product));
+      const entry = entryOf(product);
+      file(entry);
+      if (previous && previous.internalId !== entry.internalId) {
+        entryByInternalId[previous.internalId] = undefined;
+        columns.forget(previous.internalId);
+      }
       return true;
     },
 
@@ -607,6 +700,7 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
       synchronous(remove(db, id));
       entries.delete(id);
       entryByInternalId[entry.internalId] = undefined;
+      columns.forget(entry.internalId);
       return true;
     },
 
@@ -639,11 +733,6 @@ export function createProductSearchIndex(options: ProductSearchIndexOptions = {}
 
 function hasAnyTag(tags: readonly string[], wanted: ReadonlySet<string>): boolean {
   for (const tag of tags) if (wanted.has(tag)) return true;
-  return false;
-}
-
-function isInSubtree(categories: readonly number[], subtree: Uint8Array): boolean {
-  for (const category of categories) if (subtree[category] === 1) return true;
   return false;
 }
 
