@@ -274,7 +274,8 @@ describe('geo search', () => {
 describe('created memes', () => {
   it('when a meme is upserted, then it is found; when it is replaced or removed, then its old words are gone', () => {
     const meme = createdMeme({ baseName: 'Quokka', upperText: 'smiling quokka' });
-    index.upsert(meme);
+    expect(index.upsert(meme)).toBe(true);
+    expect(index.upsert({ ...meme })).toBe(false);
     expect(index.hasBase('quokka')).toBe(true);
     expect(ids(search({ query: 'quokka' }).items)).toEqual([meme.id]);
     index.upsert({ ...meme, upperText: 'smiling wombat' });

@@ -63,8 +63,11 @@ import {
  */
 
 export interface MemeSearchIndex {
-  /** Adds a meme, or replaces the one with its id. */
-  upsert(meme: Meme): void;
+  /**
+   * Adds a meme, or replaces the one with its id; false when the same meme is indexed already (nothing to do: an
+   * import that runs again, or a poll that sees a meme twice, costs a comparison instead of a re-index).
+   */
+  upsert(meme: Meme): boolean;
   /** Forgets a meme; false when it was not indexed. */
   remove(id: string): boolean;
   get(id: string): Meme | undefined;
@@ -303,6 +306,15 @@ function keepFirst(capacity: number) {
   };
 }
 
+const sameMeme = (a: Meme, b: Meme) =>
+  a.baseName === b.baseName &&
+  a.upperText === b.upperText &&
+  a.lowerText === b.lowerText &&
+  a.source === b.source &&
+  a.createdAt === b.createdAt &&
+  a.location?.lat === b.location?.lat &&
+  a.location?.lon === b.location?.lon;
+
 const roundKm = (km: number) => Math.round(km * 1000) / 1000;
 
 export function createMemeSearchIndex(memes: Iterable<Meme> = []): MemeSearchIndex {
@@ -459,9 +471,11 @@ export function createMemeSearchIndex(memes: Iterable<Meme> = []): MemeSearchInd
   return {
     upsert(meme) {
       const previous = entries.get(meme.id);
+      if (previous && sameMeme(previous.meme, meme)) return false;
       if (previous) unfile(previous);
       synchronous(insert(db, textOf(meme)));
       file(meme);
+      return true;
     },
     remove(id) {
       const entry = entries.get(id);
