@@ -23,7 +23,7 @@ export function runtimeVersions(): RuntimeVersions {
   );
   return {
     dapr: process.env['MERCATO_DAPR_VERSION'] ?? values['DAPR_VERSION'] ?? '',
-    ferretdb: values['FERRETDB_VERSION'] ?? '',
+    ferretdb: `${values['FERRETDB_VERSION'] ?? ''}-${values['FERRETDB_BUILD'] ?? ''}`,
     keycloak: values['KEYCLOAK_VERSION'] ?? '',
   };
 }
