@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
+import { loadDemoMemes } from '../demo-memes';
+import { fetchToken } from '../keycloak';
 import { freePort } from '../ports';
 import { startStack, type Sidecar, type Stack } from '../stack';
 import { startEventProbe, type EventProbe } from './event-probe';
@@ -43,6 +45,10 @@ export default async function globalSetup(): Promise<void> {
     await stack.stop();
     throw error;
   });
+
+  // The meme corpus, as `npm start` loads it: memes tests and the contract fuzzer search real memes and bases.
+  await loadDemoMemes({ ingressUrl: stack.ingressUrl, token: () => fetchToken(stack.keycloakUrl, { username: 'admin', password: 'admin' }) });
+  log('demo memes imported');
 
   // Lets a test stop and restart a real piece (e.g. FerretDB) to exercise outages; loopback only.
   const control = express();

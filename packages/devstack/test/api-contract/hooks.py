@@ -14,6 +14,9 @@ _cursors = [""] + json.loads(os.environ.get("MERCATO_FUZZ_CURSORS", "[]"))
 
 schemathesis.openapi.format("page-cursor", st.sampled_from(_cursors))
 
+# Memes' `base` (format `meme-base`) names a base meme of the corpus; any other is a 400 by design (issue 10).
+schemathesis.openapi.format("meme-base", st.sampled_from(["Courage Wolf", "Baby Courage Wolf", "Philosoraptor", "Y U No", "Success Kid"]))
+
 
 def _number(value):
     try:
@@ -28,7 +31,8 @@ def filter_case(ctx, case):
     with 400 by design (products' GET /products): a cursor is bound to the ordering it was issued in (the drawn ones
     come from the default ordering, so a cursor goes only without `q`, `sort` and `order`); `price_min` above
     `price_max`; `subtree` without `category`; a numeric `from` above `to` (audit's GET /audit/verify); a `page` number
-    with a `cursor` (users' GET /users takes one or the other). A `filter_case` hook, since schemathesis applies it in every phase
+    with a `cursor` (users' GET /users takes one or the other); memes' coordinates and radius out of their range (sent as
+    decimal strings, whose bounds the document cannot state). A `filter_case` hook, since schemathesis applies it in every phase
     (`filter_query` would leave the coverage phase's cases alone)."""
     query = case.query
     if not query:
@@ -42,6 +46,13 @@ def filter_case(ctx, case):
         return False
     if query.get("page") not in (None, "") and query.get("cursor"):
         return False
+    radius = _number(query.get("radiusKm"))
+    if radius is not None and not 0 < radius <= 20000:
+        return False
+    for name, bound in (("lat", 90), ("lon", 180)):
+        value = _number(query.get(name))
+        if value is not None and abs(value) > bound:
+            return False
     start, end = _number(query.get("from")), _number(query.get("to"))
     if start is not None and end is not None and start > end:
         return False

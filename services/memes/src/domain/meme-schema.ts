@@ -78,7 +78,8 @@ export const memeSearchQuerySchema = z
     fuzzy: z.enum(['true', 'false']).optional().meta({ description: 'With `true`, words with typos match too (1 edit for 3–5 letters, 2 from 6), ranked after exact and prefix matches' }),
     base: freeText(100, { blank: false, inUrl: true })
       .optional()
-      .meta({ description: 'Only memes of this base meme; case, accents, spacing and punctuation ignored ("grumpy cat" is "Grumpy Cat"). An unknown base is a 400.' }),
+      // The format tells tools (the API fuzzer) that only the corpus's base memes are valid here.
+      .meta({ format: 'meme-base', description: 'Only memes of this base meme; case, accents, spacing and punctuation ignored ("grumpy cat" is "Grumpy Cat"). An unknown base is a 400.' }),
     lat: decimal(z.number().min(-90, 'must be at least -90').max(90, 'must be at most 90')).optional()
       .meta({ description: 'Latitude of the point to rank by distance (with `lon`)' }),
     lon: decimal(z.number().min(-180, 'must be at least -180').max(180, 'must be at most 180')).optional()

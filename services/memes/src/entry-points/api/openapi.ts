@@ -6,7 +6,8 @@ export const readers = ['viewer', 'editor', 'admin', 'auditor', 'premium'] as co
 
 export const memePathSchema = z.strictObject({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, 'must be a meme id') });
 export const aiQuerySchema = z.strictObject({
-  base: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters').describe('The base meme, e.g. "Grumpy Cat"'),
+  base: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters')
+    .meta({ format: 'meme-base', description: 'The base meme, e.g. "Grumpy Cat"; an unknown one is a 400' }),
   count: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(10, 'must be at most 10').default(3),
 });
 export const importBodySchema = (max: number) =>
