@@ -24,3 +24,4 @@ export * from './cache';
 export * from './metrics';
 export * from './unique-keys';
 export * from './user-activity';
+export * from './seeded-random';

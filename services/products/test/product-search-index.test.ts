@@ -2,17 +2,11 @@ import os from 'node:os';
 import type { Product } from '../src/domain/product-schema';
 import type { ProductSearchQuery } from '../src/domain/product-search';
 import { createProductSearchIndex, cursorFitsSort, priceBuckets, typoToleranceFor } from '../src/data-access/product-search-index';
+import { seededRandom } from '@mercato/platform';
 
-/** mulberry32: a small seeded generator, so every run builds the same catalog. */
-function seededRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The platform's seeded generator, so every run builds the same catalog; with the two draws these tests use. */
+function seededDraws(seed: number) {
+  const next = seededRandom(seed);
   return {
     next,
     int: (below: number) => Math.floor(next() * below),
@@ -65,14 +59,14 @@ const colors = ['black', 'white', 'red', 'blue', 'green', 'silver', 'gold', 'gre
 const sizes = ['xs', 's', 'm', 'l', 'xl', 'xxl'];
 const tagPool = Array.from({ length: 120 }, (_, n) => `tag-${n}`);
 const vocabulary = (() => {
-  const random = seededRandom(7);
+  const random = seededDraws(7);
   const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'te', 'vo', 'zi', 'pa', 'do', 'fe', 'gu', 'hi', 'jo'];
   return Array.from({ length: 3000 }, () => Array.from({ length: 2 + random.int(3) }, () => random.pick(syllables)).join(''));
 })();
 
 /** A catalog shaped like a real one: brands, nouns, attributes, tags, 60 categories in a three-level tree. */
 function generatedCatalog(size: number, seed: number) {
-  const random = seededRandom(seed);
+  const random = seededDraws(seed);
   const categoryCount = 60;
   const ancestors = new Map<string, string[]>();
   for (let n = 1; n <= categoryCount; n += 1) {
@@ -302,7 +296,7 @@ describe('product search index: sorting and cursors', () => {
     'when products are added between pages sorted by %s, then every product there before appears exactly once',
     (sort) => {
       const index = indexOf(products);
-      const random = seededRandom(99);
+      const random = seededDraws(99);
       const before = new Set(products.map((each) => each.id));
       const seen = everyPage(index, { sort, order: 'asc' }, () => {
         const { products: more } = generatedCatalog(3, random.int(1_000_000));
@@ -404,7 +398,7 @@ measure('product search index: 100,000 products (measurement)', () => {
     collect();
     const heapIndex = process.memoryUsage().heapUsed - heapBefore;
 
-    const random = seededRandom(5);
+    const random = seededDraws(5);
     const timings = (make: () => Partial<ProductSearchQuery>) => {
       const times: number[] = [];
       for (let run = 0; run < 200; run += 1) {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@mercato/platform';
 /**
  * A deterministic catalog for the catalog benchmark: the same seed gives the same categories and products, byte for
  * byte, on every machine, so two runs search the same data. Names and descriptions are drawn from word lists, so a
@@ -67,17 +68,6 @@ const tagWords = [
   'wireless-charging', 'usb-c', 'bluetooth', 'kids', 'pro', 'outdoor', 'indoor', 'travel', 'winter', 'summer',
 ];
 
-/** mulberry32: a tiny, fast, well-distributed 32-bit PRNG; plenty for test data, and the same everywhere. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 

@@ -1,3 +1,4 @@
+import { seededRandom } from '@mercato/platform';
 /**
  * The premium tier's "AI" captions: a small language model built from the stored memes at start-up (nothing is
  * downloaded). It is a word-level Markov chain of order 1, one for the upper and one for the lower line of each base
@@ -191,17 +192,6 @@ function dominantStyle(lines: readonly string[]): CaseStyle {
   return (['upper', 'sentence', 'lower'] as const).reduce((best, style) => (counts[style] > counts[best] ? style : best));
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; plenty for picking words, and reproducible from one number. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a over the base's name, so one seed gives each base its own stream. */
 function streamSeed(text: string, seed: number): number {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom } from '@mercato/platform';
 import { earthRadiusKm, type GeoPoint, type Meme } from './meme-schema';
 
 /**
@@ -43,16 +44,6 @@ export const demoCities: ReadonlyArray<{ name: string } & GeoPoint> = [
   { name: 'Auckland', lat: -36.8485, lon: 174.7633 },
 ];
 
-/** mulberry32: a small, well-mixed 32-bit generator; plenty for placing demo points, and trivially reproducible. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), state | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seedOf = (memeId: string) => createHash('sha256').update(`mercato-demo-location:${memeId}`).digest().readUInt32BE(0);
 
@@ -73,7 +64,7 @@ function destination(origin: GeoPoint, distanceKm: number, bearing: number): Geo
 
 /** The demo place of a corpus meme, or undefined for the ~70% that get none (see the rules above). */
 export function demoLocationOf(memeId: string): GeoPoint | undefined {
-  const draw = mulberry32(seedOf(memeId));
+  const draw = seededRandom(seedOf(memeId));
   if (draw() >= demoLocationShare) return undefined;
   const city = demoCities[Math.floor(draw() * demoCities.length)] as GeoPoint;
   const distanceKm = demoSpreadKm * Math.sqrt(draw());
