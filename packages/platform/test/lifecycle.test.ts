@@ -12,13 +12,15 @@ describe('graceful shutdown', () => {
   it('when shutdown starts during a request, then the request completes, new work is refused and hooks run after', async () => {
     const app = express();
     let release: () => void = () => undefined;
+    // Declared before the handler uses it; the response's end is recorded by the server, where the order is decided.
+    const order: string[] = [];
     app.get('/slow', async (_req, res) => {
       await new Promise<void>((resolve) => {
         release = resolve;
       });
+      res.once('finish', () => order.push('response'));
       res.json({ done: true });
     });
-    const order: string[] = [];
     let accepting = true;
     const running = await listen({
       app,
@@ -34,10 +36,7 @@ describe('graceful shutdown', () => {
     const address = running.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
 
-    const inFlight = fetch(`http://127.0.0.1:${port}/slow`).then(async (r) => {
-      order.push('response');
-      return r.json();
-    });
+    const inFlight = fetch(`http://127.0.0.1:${port}/slow`).then((r) => r.json());
     await new Promise((resolve) => setTimeout(resolve, 100));
     const stopped = running.shutdown('test');
     expect(accepting).toBe(false);

@@ -135,8 +135,9 @@ describe('memes through ingress → daprd (bearer) → app, with the quota on th
   });
 
   it('when a user searches concurrently, then /memes/stats/me counts every request exactly', async () => {
-    const token = await tokenFor('premium');
-    // Counts arrive a second or so after the requests (reports are coalesced): let earlier tests' counts land first.
+    // A person no other memes test uses, so only this test's requests are counted (40 searches stay within the free
+    // quota); counts arrive a second or so after the requests, as reports are coalesced.
+    const token = await tokenFor('auditor');
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const before = await api<{ today: Record<string, number>; currentMinute: Record<string, number>; pendingMinutes: Record<string, Record<string, number>> }>(
       'GET', '/api/memes/stats/me', { token },
@@ -152,6 +153,6 @@ describe('memes through ingress → daprd (bearer) → app, with the quota on th
       (answer) => total(answer.body) >= start + 41,
     );
     expect(total(after.body)).toBeGreaterThanOrEqual(start + 41);
-    expect(total(after.body)).toBeLessThanOrEqual(start + 45);
+    expect(total(after.body)).toBeLessThanOrEqual(start + 42);
   });
 });

@@ -31,8 +31,9 @@ def filter_case(ctx, case):
     with 400 by design (products' GET /products): a cursor is bound to the ordering it was issued in (the drawn ones
     come from the default ordering, so a cursor goes only without `q`, `sort` and `order`); `price_min` above
     `price_max`; `subtree` without `category`; a numeric `from` above `to` (audit's GET /audit/verify); a `page` number
-    with a `cursor` (users' GET /users takes one or the other); memes' coordinates and radius out of their range (sent as
-    decimal strings, whose bounds the document cannot state). A `filter_case` hook, since schemathesis applies it in every phase
+    with a `cursor` (users' GET /users takes one or the other); memes' `lat` without `lon` (or the reverse), `radiusKm`
+    without both, and coordinates or radius out of their range (sent as decimal strings, whose bounds the document
+    cannot state). A `filter_case` hook, since schemathesis applies it in every phase
     (`filter_query` would leave the coverage phase's cases alone)."""
     query = case.query
     if not query:
@@ -45,6 +46,9 @@ def filter_case(ctx, case):
     if query.get("subtree") is not None and not query.get("category"):
         return False
     if query.get("page") not in (None, "") and query.get("cursor"):
+        return False
+    has = lambda name: query.get(name) not in (None, "")
+    if has("lat") != has("lon") or (has("radiusKm") and not (has("lat") and has("lon"))):
         return False
     radius = _number(query.get("radiusKm"))
     if radius is not None and not 0 < radius <= 20000:
