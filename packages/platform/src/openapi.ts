@@ -7,6 +7,7 @@ export interface Operation {
   /** OpenAPI path, e.g. `/categories/{id}`. */
   path: string;
   summary: string;
+  /** Roles any of which the caller's token must hold; none for an operation reached through Dapr without a token (actors). */
   roles: readonly Role[];
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -130,7 +131,8 @@ export function openApiDocument(api: ApiDescription): Record<string, unknown> {
       };
     }
     if (op.conditional === 'read') responses[304] = { description: problemText[304], headers: { ETag: { description: 'The current version', schema: { type: 'string' } } } };
-    const problems = new Set([400, 401, 403, 503, ...(op.body ? [413, 415] : []), ...(op.conditional === 'write' ? [412] : []), ...(op.problems ?? [])]);
+    const bearer = op.roles.length > 0;
+    const problems = new Set([400, ...(bearer ? [401, 403] : []), 503, ...(op.body ? [413, 415] : []), ...(op.conditional === 'write' ? [412] : []), ...(op.problems ?? [])]);
     for (const status of [...problems].sort((a, b) => a - b)) {
       responses[status] = {
         description: problemText[status] ?? 'Problem',
@@ -140,8 +142,10 @@ export function openApiDocument(api: ApiDescription): Record<string, unknown> {
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {
       summary: op.summary,
-      description: `Requires one of the roles: ${op.roles.join(', ')}.`,
-      security: [{ bearer: [] }],
+      description: bearer
+        ? `Requires one of the roles: ${op.roles.join(', ')}.`
+        : "No bearer token: called through the caller's own Dapr sidecar, with that sidecar's `dapr-api-token`.",
+      security: bearer ? [{ bearer: [] }] : [],
       parameters: [...parametersOf(op.params, 'path'), ...parametersOf(op.query, 'query'), ...conditionalHeaders(op.conditional)],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
       responses,

@@ -30,7 +30,7 @@ export interface UserActivityClientOptions {
 }
 
 const counts = z.record(z.string(), z.number().int());
-const quotaAnswer = z.object({ allowed: z.boolean(), remaining: z.number(), retryAfterSeconds: z.number() });
+export const quotaAnswerSchema = z.object({ allowed: z.boolean(), remaining: z.number(), retryAfterSeconds: z.number() });
 /** What `stats` answers; exported so a service that serves it (GET /users/me/stats) documents the same shape. */
 export const userActivityStatsSchema = z.object({
   lastSeen: z.string().nullable(),
@@ -42,7 +42,7 @@ export const userActivityStatsSchema = z.object({
 });
 const reportAnswer = z.object({ ok: z.literal(true) });
 
-export type QuotaAnswer = z.output<typeof quotaAnswer>;
+export type QuotaAnswer = z.output<typeof quotaAnswerSchema>;
 export type UserActivityStats = z.output<typeof userActivityStatsSchema>;
 
 const actorRefusal = /error from actor service: \(4\d\d\)|actor method not found/;
@@ -98,7 +98,7 @@ export function createUserActivityClient(options: UserActivityClientOptions): Us
     async report(userId, input) {
       await call(userId, 'report', input, reportAnswer);
     },
-    consume: (userId, input) => call(userId, 'consume', input, quotaAnswer),
+    consume: (userId, input) => call(userId, 'consume', input, quotaAnswerSchema),
     stats: (userId) => call(userId, 'stats', {}, userActivityStatsSchema),
   };
 }

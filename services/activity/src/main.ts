@@ -1,7 +1,9 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel as DaprLogLevel } from '@dapr/dapr';
 import { createApp, createLogger, listen, loadConfig, reportStartupFailure, sidecarCheck } from '@mercato/platform';
+import { Router } from 'express';
 import { activityConfigSchema } from './config';
 import { actorHostRoutes } from './entry-points/actors/routes';
+import { activityApiRoutes } from './entry-points/api/routes';
 import { userActivityActor } from './entry-points/actors/user-activity-actor';
 
 /**
@@ -28,7 +30,7 @@ async function main() {
     bodyLimit: config.BODY_LIMIT,
     resourceClient: config.AUTH_RESOURCE_CLIENT,
     readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
-    routes: actorHostRoutes({
+    routes: Router().use(activityApiRoutes()).use(actorHostRoutes({
       daprClient,
       actorClass: userActivityActor({
         rollupIntervalSeconds: config.ACTIVITY_ROLLUP_INTERVAL_SECONDS,
@@ -36,7 +38,7 @@ async function main() {
         logger,
       }),
       idleTimeout: config.ACTIVITY_IDLE_TIMEOUT,
-    }),
+    })),
     isAcceptingWork: () => accepting,
   });
   await listen({

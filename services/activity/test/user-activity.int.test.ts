@@ -148,4 +148,15 @@ describe('the actor host is reachable only through its own sidecar', () => {
     expect((await api('GET', '/api/categories')).status).toBe(401);
     expect((await api('GET', '/api/categories', { token: 'e30.e30.forged' })).status).toBe(401);
   });
+
+  it('when another service asks the actor host for its document through Dapr, then it gets the actor\'s contract', async () => {
+    const sidecar = stackInfo().sidecars['categories']!;
+    const answer = await fetch(`http://127.0.0.1:${sidecar.httpPort}/v1.0/invoke/activity/method/activity/openapi.json`, {
+      headers: { 'dapr-api-token': sidecar.apiToken },
+    });
+    expect(answer.status).toBe(200);
+    const document = (await answer.json()) as { info: { title: string }; paths: Record<string, unknown> };
+    expect(document.info.title).toContain('activity');
+    expect(Object.keys(document.paths)).toContain('/actors/UserActivity/{userId}/method/consume');
+  });
 });
