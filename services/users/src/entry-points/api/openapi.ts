@@ -1,5 +1,4 @@
-import { openApiDocument, type Operation } from '@mercato/platform';
-import { z } from 'zod';
+import { openApiDocument, userActivityStatsSchema, type Operation } from '@mercato/platform';
 import {
   identitySchema,
   newUserSchema,
@@ -10,16 +9,6 @@ import {
   userReplacementSchema,
   userResponseSchema,
 } from '../../domain/user-schema';
-
-const counts = z.record(z.string(), z.number().int());
-const activityStatsSchema = z.object({
-  lastSeen: z.string().nullable(),
-  currentMinute: counts,
-  today: counts,
-  days: z.record(z.string(), counts),
-  rolledUpAt: z.string().nullable(),
-  pendingMinutes: z.record(z.string(), counts),
-});
 
 /** Everyone signed in has a profile of their own; `admin` manages everyone's. */
 export const people = ['viewer', 'editor', 'admin', 'auditor', 'premium'] as const;
@@ -34,11 +23,11 @@ export const userOperations: readonly Operation[] = [
   },
   {
     method: 'get', path: '/users/me/stats', summary: 'Your activity: requests per service this minute, today and per day, and when last seen',
-    roles: people, success: { status: 200, description: 'Counted by your UserActivity actor', schema: activityStatsSchema },
+    roles: people, success: { status: 200, description: 'Counted by your UserActivity actor', schema: userActivityStatsSchema },
   },
   {
     method: 'get', path: '/users/{id}/stats', summary: "A user's activity", roles: ['admin'], params: userPathSchema,
-    success: { status: 200, description: "Counted by the user's UserActivity actor", schema: activityStatsSchema }, problems: [404],
+    success: { status: 200, description: "Counted by the user's UserActivity actor", schema: userActivityStatsSchema }, problems: [404],
   },
   {
     method: 'get', path: '/users', summary: 'Users, by page number (`page`, with `total`) or by cursor; filtered and sorted', roles: ['admin'],
