@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoServerError, type Collection, type Db, type Document, type Filter, type OptionalUnlessRequiredId } from 'mongodb';
 import { AppError } from './errors';
 import type { Logger } from './logger';
-import { isDatabaseUnavailable, isDuplicateKey } from './mongo';
+import { isDatabaseUnavailable, isDuplicateKey, isFerretDb } from './mongo';
 import { sleep } from './timing';
 
 /**
@@ -170,13 +170,10 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
    */
   let keyOnly: Promise<boolean> | undefined;
   const onFerretDb = () =>
-    (keyOnly ??= Promise.resolve()
-      .then(() => db.admin().command({ buildInfo: 1 }))
-      .then((info) => typeof info['ferretdbVersion'] === 'string')
-      .catch(() => {
-        keyOnly = undefined;
-        return false;
-      }));
+    (keyOnly ??= isFerretDb(db).catch(() => {
+      keyOnly = undefined;
+      return false;
+    }));
 
   const replace = async (rev: number, image: T): Promise<{ matchedCount: number }> => {
     const { _id, ...rest } = image as Row;
