@@ -1,4 +1,4 @@
-import { MongoClient, MongoError, type Db, type IndexDescription } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, MongoError, type Collection, type Db, type Document, type IndexDescription, type OptionalUnlessRequiredId } from 'mongodb';
 import type { Logger } from './logger';
 import { sleep } from './timing';
 
@@ -122,4 +122,26 @@ export async function ensureIndexes(db: Db, plan: IndexPlan, logger: Logger, sig
 export async function isFerretDb(db: Db): Promise<boolean> {
   const info = await db.admin().command({ buildInfo: 1 });
   return typeof info['ferretdbVersion'] === 'string';
+}
+
+/**
+ * Inserts the documents whose `_id` is not taken yet, unordered (one that exists skips only itself), and returns the
+ * positions in `docs` of those that were already stored; any other failure is thrown (then some may be stored: the
+ * caller sends them again, and the stored ones come back as already there). What idempotent writes rest on: an import
+ * run again, an event delivered twice, a backfill racing another replica.
+ */
+export async function insertSkippingDuplicates<T extends Document>(collection: Collection<T>, docs: OptionalUnlessRequiredId<T>[]): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await collection.insertMany(docs, { ordered: false });
+    return new Set();
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) {
+      if (docs.length === 1 && isDuplicateKey(error)) return new Set([0]);
+      throw error;
+    }
+    const writeErrors = [error.writeErrors].flat();
+    if (writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== 11000)) throw error;
+    return new Set(writeErrors.map((writeError) => writeError.index));
+  }
 }

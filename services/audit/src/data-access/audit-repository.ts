@@ -1,5 +1,5 @@
-import { escapeRegex, type IndexPlan } from '@mercato/platform';
-import { MongoBulkWriteError, type Db, type Filter } from 'mongodb';
+import { escapeRegex, insertSkippingDuplicates, type IndexPlan } from '@mercato/platform';
+import type { Db, Filter } from 'mongodb';
 import type { StoredEvent } from '../domain/audit-chain';
 import type { AuditEvent } from '../domain/audit-event-schema';
 import type { EventQuery } from '../domain/audit-query-schema';
@@ -101,18 +101,10 @@ export function createAuditRepository(db: Db): AuditRepository {
   return {
     async insertNew(docs) {
       if (docs.length === 0) return [];
-      try {
-        await events.insertMany(docs, { ordered: false });
-        return docs;
-      } catch (error) {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
-        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-        // Anything but "already stored" means some events may not be: the whole batch is tried again (the stored
-        // ones then count as duplicates, and the chain's recovery links them; see chain-store.ts).
-        if (writeErrors.some((writeError) => writeError.code !== 11000)) throw error;
-        const already = new Set(writeErrors.map((writeError) => writeError.index));
-        return docs.filter((_doc, index) => !already.has(index));
-      }
+      // On any failure but "already stored" the whole batch is tried again (the stored ones then count as
+      // duplicates, and the chain's recovery links them; see chain-store.ts).
+      const already = await insertSkippingDuplicates(events, docs);
+      return docs.filter((_doc, index) => !already.has(index));
     },
     findById: (id) => events.findOne({ _id: id }),
     find: (query, after, limit) =>

@@ -1,5 +1,5 @@
-import { defaultRevisionOptions, isDuplicateKey, revised, type Revised, type RevisionOptions } from '@mercato/platform';
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import { defaultRevisionOptions, insertSkippingDuplicates, isDuplicateKey, revised, type Revised, type RevisionOptions } from '@mercato/platform';
+import type { Db } from 'mongodb';
 
 /**
  * `products_skus`: one key per SKU, `{_id: sku, productId}`, so a read by SKU is a read by `_id`. FerretDB 1.24's
@@ -121,21 +121,11 @@ export function createSkuKeys(
       await each(async (batch) => {
         if (batch.length === 0) return;
         const docs = batch.map(({ productId, sku }) => ({ _id: sku, productId, at: new Date(0), _rev: 1 }));
-        await insertIgnoringDuplicates(keys, docs);
+        // Unordered: a key that exists (a replica backfilling at the same time, a product created meanwhile) skips only itself.
+        await insertSkippingDuplicates(keys, docs);
       });
-      await insertIgnoringDuplicates(keys, [{ _id: backfilledMarker, productId: null, at: new Date(), _rev: 1 }]);
+      await insertSkippingDuplicates(keys, [{ _id: backfilledMarker, productId: null, at: new Date(), _rev: 1 }]);
       knownBackfilled = true;
     },
   };
-}
-
-/** Unordered, so one key that exists (a replica backfilling at the same time, a product created meanwhile) skips only itself. */
-async function insertIgnoringDuplicates(keys: Collection<SkuKey>, docs: SkuKey[]): Promise<void> {
-  try {
-    await keys.insertMany(docs, { ordered: false });
-  } catch (error) {
-    const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
-    const onlyDuplicates = writeErrors.length > 0 ? writeErrors.every((writeError) => writeError.code === 11000) : isDuplicateKey(error);
-    if (!onlyDuplicates) throw error;
-  }
 }
