@@ -35,13 +35,22 @@ startService({
     });
 
     // Memes other replicas stored (created or imported) reach this one's index by a poll of the newest: they are few
-    // and never edited. The window overlaps the last poll, since `storedAt` is set before the insert lands.
+    // and never edited. The window overlaps the last poll, since `storedAt` is set before the insert lands. The query
+    // runs only when the stored mark changed (read before it, so an insert landing meanwhile changes it again), and
+    // once a minute regardless, for an insert whose writer died before it moved the mark.
     let refresher: NodeJS.Timeout | undefined;
     let since = new Date(0);
+    let seenMark: string | undefined;
+    let unqueriedPolls = 0;
+    const pollsPerMinute = Math.max(1, Math.round(60_000 / config.MEMES_REFRESH_INTERVAL_MS));
     const refresh = async () => {
+      const mark = await repository.storedMark();
+      if (mark === seenMark && ++unqueriedPolls < pollsPerMinute) return;
+      unqueriedPolls = 0;
       const from = new Date(Date.now() - 2 * config.MEMES_REFRESH_INTERVAL_MS - 5000);
       for (const meme of await repository.storedSince(since)) index.upsert(meme);
       since = from;
+      seenMark = mark;
     };
     return {
       router: memeRoutes(useCases, config.MEMES_IMPORT_MAX),
@@ -51,6 +60,7 @@ startService({
           const started = Date.now();
           try {
             since = new Date(started - 5000);
+            seenMark = await repository.storedMark();
             const loaded = await repository.forEachBatch((batch) => batch.forEach((meme) => index.upsert(meme)));
             logger.info('meme index loaded', { memes: loaded, ms: Date.now() - started });
             break;
