@@ -14,11 +14,26 @@ export interface UserActivityClient {
    * Adds `count` requests of `service` to the user's current minute (activity counting, off the request path). A
    * report sent again with the same `reportId` is counted once, so a retry after a timeout cannot count twice.
    */
-  report(userId: string, input: { service: string; count: number; reportId?: string }): Promise<void>;
+  report(userId: string, input: ActivityReport): Promise<void>;
   /** Takes one request from the user's per-minute quota for `service` (quota counting, on the request path). */
   consume(userId: string, input: { service: string; limit: number }): Promise<QuotaAnswer>;
   stats(userId: string): Promise<UserActivityStats>;
 }
+
+/** One report: requests (`count`) and, from a service that searches, the searches with a text query among them. */
+export interface ActivityReport {
+  service: string;
+  /** Requests; 0 only when the report carries `queries` alone. */
+  count: number;
+  reportId?: string;
+  queries?: { count: number; texts: Array<{ text: string; count: number }> };
+}
+
+/**
+ * What a report may carry of a person's queries (the actor refuses more): a text is the reporting service's normalised
+ * query, at most `textMaxLength` characters; one report names at most `textsPerReport` texts.
+ */
+export const activityQueryLimits = { textMaxLength: 100, textsPerReport: 100 } as const;
 
 export interface UserActivityClientOptions {
   daprHost: string;
@@ -30,6 +45,11 @@ export interface UserActivityClientOptions {
 }
 
 const counts = z.record(z.string(), z.number().int());
+const topQuery = z.object({
+  query: z.string().describe('The normalised text (words folded as the service searches them, space-separated)'),
+  count: z.number().int().describe('Times searched; never below the truth, and exact until the person has searched more distinct texts than are tracked'),
+  countAtLeast: z.number().int().describe('Times searched at least (equals count while exact)'),
+});
 export const quotaAnswerSchema = z.object({ allowed: z.boolean(), remaining: z.number(), retryAfterSeconds: z.number() });
 /** What `stats` answers; exported so a service that serves it (GET /users/me/stats) documents the same shape. */
 export const userActivityStatsSchema = z.object({
@@ -39,6 +59,13 @@ export const userActivityStatsSchema = z.object({
   days: z.record(z.string(), counts),
   rolledUpAt: z.string().nullable(),
   pendingMinutes: z.record(z.string(), counts),
+  // Added after the first release, so optional: an actor host of before them (a rolling upgrade) and the users service's
+  // stats of a person who never signed in (built without the actor) leave them out; read them as empty.
+  queries: counts.optional().describe('Searches with a text query per service, since the person was first counted (exact); absent is none'),
+  topQueries: z
+    .record(z.string(), z.array(topQuery))
+    .optional()
+    .describe("Per service, the person's 10 most searched texts, most first, from a bounded counter of 32 texts (docs/actors.md); absent is none"),
 });
 const reportAnswer = z.object({ ok: z.literal(true) });
 
@@ -123,11 +150,34 @@ export interface ActivityReporterOptions {
 /** Activity counting off the request path: `record` is a map update; counts go to the actors in coalesced reports. */
 export interface ActivityReporter {
   record(userId: string, count?: number): void;
+  /**
+   * Counts one search with a text query (not a request: `record` counts those) and its normalised text. Texts past
+   * `activityQueryLimits` (too long, or too many distinct ones for the user in one flush) are counted without their text.
+   */
+  recordQuery(userId: string, text: string): void;
   /** Sends what has gathered (the timer calls it; tests and shutdown may too). */
   flush(): Promise<void>;
   /** Stops the timer and sends what is left. */
   stop(): Promise<void>;
 }
+
+/** What one user's next report will say: requests, and searches with their texts. */
+interface Gathered {
+  count: number;
+  queries: number;
+  texts: Map<string, number>;
+}
+
+/** What the actor takes as a text (it refuses control characters); one it would refuse is counted without its text. */
+const reportableText = /^[^\x00-\x1f\x7f]+$/;
+
+const reportOf = (service: string, gathered: Gathered): ActivityReport & { reportId: string } => {
+  const report: ActivityReport & { reportId: string } = { service, count: gathered.count, reportId: randomUUID() };
+  if (gathered.queries > 0) {
+    report.queries = { count: gathered.queries, texts: [...gathered.texts].map(([text, count]) => ({ text, count })) };
+  }
+  return report;
+};
 
 /**
  * Coalesces every request a service serves into one `report` per user and interval. A report that fails is kept with
@@ -139,26 +189,26 @@ export function createActivityReporter(options: ActivityReporterOptions): Activi
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
   const concurrency = options.concurrency ?? 16;
   const maxPendingUsers = options.maxPendingUsers ?? 100_000;
-  let gathering = new Map<string, number>();
+  let gathering = new Map<string, Gathered>();
   /** Reports sent once without an answer, kept with their ids. */
-  let unsent: Array<{ userId: string; count: number; reportId: string }> = [];
+  let unsent: Array<{ userId: string; report: ActivityReport & { reportId: string } }> = [];
   let dropped = 0;
   let flushing: Promise<void> | undefined;
 
   async function send() {
-    const batch = [...unsent, ...[...gathering].map(([userId, count]) => ({ userId, count, reportId: randomUUID() }))];
+    const batch = [...unsent, ...[...gathering].map(([userId, gathered]) => ({ userId, report: reportOf(options.service, gathered) }))];
     gathering = new Map();
     unsent = [];
     let next = 0;
     const worker = async () => {
       while (next < batch.length) {
-        const report = batch[next++]!;
+        const pending = batch[next++]!;
         try {
-          await options.client.report(report.userId, { service: options.service, count: report.count, reportId: report.reportId });
+          await options.client.report(pending.userId, pending.report);
         } catch (error) {
           // Refused input would be refused again; an actor that did not answer gets the same report (same id) later.
-          if (error instanceof AppError && error.status === 503 && unsent.length < maxPendingUsers) unsent.push(report);
-          else dropped += report.count;
+          if (error instanceof AppError && error.status === 503 && unsent.length < maxPendingUsers) unsent.push(pending);
+          else dropped += pending.report.count + (pending.report.queries?.count ?? 0);
         }
       }
     };
@@ -178,14 +228,33 @@ export function createActivityReporter(options: ActivityReporterOptions): Activi
   const timer = setInterval(() => void flush(), flushIntervalMs);
   timer.unref();
 
+  /** The user's gathered counts, or undefined (and `count` dropped) when no more users may wait. */
+  const gatheredFor = (userId: string, count: number): Gathered | undefined => {
+    const known = gathering.get(userId);
+    if (known) return known;
+    if (gathering.size >= maxPendingUsers) {
+      dropped += count;
+      return undefined;
+    }
+    const fresh: Gathered = { count: 0, queries: 0, texts: new Map() };
+    gathering.set(userId, fresh);
+    return fresh;
+  };
+
   return {
     record(userId, count = 1) {
-      const known = gathering.get(userId);
-      if (known === undefined && gathering.size >= maxPendingUsers) {
-        dropped += count;
-        return;
+      const gathered = gatheredFor(userId, count);
+      if (gathered) gathered.count += count;
+    },
+    recordQuery(userId, text) {
+      const gathered = gatheredFor(userId, 1);
+      if (!gathered) return;
+      gathered.queries += 1;
+      const known = gathered.texts.get(text);
+      if (known !== undefined) gathered.texts.set(text, known + 1);
+      else if (reportableText.test(text) && text.length <= activityQueryLimits.textMaxLength && gathered.texts.size < activityQueryLimits.textsPerReport) {
+        gathered.texts.set(text, 1);
       }
-      gathering.set(userId, (known ?? 0) + count);
     },
     flush,
     async stop() {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError, problemTypeBase } from '../src/errors';
-import { createActivityReporter, createUserActivityClient, type UserActivityClient } from '../src/user-activity';
+import { activityQueryLimits, createActivityReporter, createUserActivityClient, type ActivityReport, type UserActivityClient } from '../src/user-activity';
 
 /** A stand-in for the caller's sidecar: answers by the actor id in the URL. */
 describe('the UserActivity client', () => {
@@ -70,7 +70,7 @@ describe('the activity reporter', () => {
   const logger = { warn: jest.fn() };
   /** A client that records reports and fails the first `failures` calls with 503. */
   function fakeClient(failures = 0) {
-    const reports: Array<{ userId: string; count: number; reportId?: string | undefined }> = [];
+    const reports: Array<{ userId: string; count: number; reportId?: string | undefined; queries?: ActivityReport['queries'] }> = [];
     const failedIds: Array<string | undefined> = [];
     let calls = 0;
     const client: UserActivityClient = {
@@ -80,7 +80,7 @@ describe('the activity reporter', () => {
           failedIds.push(input.reportId);
           throw new AppError('dependency-unavailable', { code: 'activity-unavailable' });
         }
-        reports.push({ userId, count: input.count, reportId: input.reportId });
+        reports.push({ userId, count: input.count, reportId: input.reportId, ...(input.queries && { queries: input.queries }) });
       },
       consume: () => Promise.reject(new Error('unused')),
       stats: () => Promise.reject(new Error('unused')),
@@ -122,5 +122,42 @@ describe('the activity reporter', () => {
     await reporter.stop();
     expect(reports.map(({ userId, count }) => [userId, count])).toEqual([['a', 2], ['b', 1]]);
     expect(logger.warn).toHaveBeenCalledWith('activity counts dropped', { service: 'users', dropped: 4 });
+  });
+
+  it('when searches are recorded, then each user\'s report carries their count and texts, apart from the requests', async () => {
+    const { client, reports } = fakeClient();
+    const reporter = createActivityReporter({ service: 'memes', client, logger, flushIntervalMs: 60_000 });
+    reporter.recordQuery('a', 'grumpy cat');
+    reporter.recordQuery('a', 'grumpy cat');
+    reporter.recordQuery('a', 'cafe');
+    reporter.record('b');
+    await reporter.stop();
+    expect(reports.map(({ userId, count, queries }) => ({ userId, count, queries }))).toEqual([
+      { userId: 'a', count: 0, queries: { count: 3, texts: [{ text: 'grumpy cat', count: 2 }, { text: 'cafe', count: 1 }] } },
+      { userId: 'b', count: 1, queries: undefined },
+    ]);
+  });
+
+  it('when a text is too long, not reportable or one distinct text too many, then the search is counted without it', async () => {
+    const { client, reports } = fakeClient();
+    const reporter = createActivityReporter({ service: 'memes', client, logger, flushIntervalMs: 60_000 });
+    for (let i = 0; i < activityQueryLimits.textsPerReport + 1; i++) reporter.recordQuery('a', `text ${i}`);
+    reporter.recordQuery('a', 'x'.repeat(activityQueryLimits.textMaxLength + 1));
+    reporter.recordQuery('a', 'tab\there');
+    reporter.recordQuery('a', 'text 0');
+    await reporter.stop();
+    const queries = reports[0]!.queries!;
+    expect(queries.count).toBe(activityQueryLimits.textsPerReport + 4);
+    expect(queries.texts).toHaveLength(activityQueryLimits.textsPerReport);
+    expect(queries.texts[0]).toEqual({ text: 'text 0', count: 2 });
+  });
+
+  it('when a report with searches gets no answer, then it is sent again whole with the same id', async () => {
+    const { client, reports, failedIds } = fakeClient(1);
+    const reporter = createActivityReporter({ service: 'memes', client, logger, flushIntervalMs: 60_000 });
+    reporter.recordQuery('a', 'cat');
+    await reporter.flush();
+    await reporter.stop();
+    expect(reports).toEqual([{ userId: 'a', count: 0, reportId: failedIds[0], queries: { count: 1, texts: [{ text: 'cat', count: 1 }] } }]);
   });
 });

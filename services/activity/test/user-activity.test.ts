@@ -1,4 +1,16 @@
-import { consume, emptyActivity, rememberedReports, report, rollUp, statsOf } from '../src/domain/user-activity';
+import { reportInput } from '../src/domain/activity-schema';
+import {
+  consume,
+  countQueries,
+  emptyActivity,
+  emptyQueries,
+  rememberedReports,
+  report,
+  rollUp,
+  shownQueriesPerService,
+  statsOf,
+  trackedQueriesPerService,
+} from '../src/domain/user-activity';
 
 const at = (iso: string) => new Date(iso);
 
@@ -78,5 +90,55 @@ describe('repeated reports', () => {
     expect(state.recentReports).toHaveLength(rememberedReports);
     expect(state.recentReports[rememberedReports - 1]).toBe(`r${rememberedReports + 4}`);
     expect(state.recentReports).not.toContain('r0');
+  });
+});
+
+describe('queries', () => {
+  const now = at('2026-11-22T10:00:00Z');
+  const searched = (count: number, ...texts: Array<[string, number]>) => ({
+    service: 'memes',
+    count: 0,
+    queries: { count, texts: texts.map(([text, times]) => ({ text, count: times })) },
+  });
+
+  it('when a report carries queries alone, then the searches and their texts are counted and no request is', () => {
+    const input = searched(4, ['grumpy cat', 3], ['cafe', 1]);
+    const state = report(emptyActivity(), input, now);
+    const queries = countQueries(emptyQueries(), input);
+    const stats = statsOf(state, now, queries);
+    expect(stats.today).toEqual({});
+    expect(stats.lastSeen).toBe(now.toISOString());
+    expect(stats.queries).toEqual({ memes: 4 });
+    expect(stats.topQueries).toEqual({
+      memes: [
+        { query: 'grumpy cat', count: 3, countAtLeast: 3 },
+        { query: 'cafe', count: 1, countAtLeast: 1 },
+      ],
+    });
+  });
+
+  it('when a report names fewer texts than searches (the reporter bounds them), then the count stays exact', () => {
+    const queries = countQueries(countQueries(emptyQueries(), searched(5, ['cat', 2])), searched(1, ['cat', 1]));
+    expect(statsOf(emptyActivity(), now, queries).queries).toEqual({ memes: 6 });
+    expect(statsOf(emptyActivity(), now, queries).topQueries['memes']).toEqual([{ query: 'cat', count: 3, countAtLeast: 3 }]);
+  });
+
+  it('when a person searches more distinct texts than are tracked, then the state keeps only the bound and stats show the top', () => {
+    let queries = emptyQueries();
+    for (let i = 0; i < 3 * trackedQueriesPerService; i++) queries = countQueries(queries, searched(1, [`text ${i}`, 1]));
+    for (let i = 0; i < 3; i++) queries = countQueries(queries, searched(1, ['favourite', 1]));
+    expect(queries.top['memes']).toHaveLength(trackedQueriesPerService);
+    const shown = statsOf(emptyActivity(), now, queries).topQueries['memes']!;
+    expect(shown).toHaveLength(shownQueriesPerService);
+    expect(shown[0]?.query).toBe('favourite');
+    expect(statsOf(emptyActivity(), now, queries).queries).toEqual({ memes: 3 * trackedQueriesPerService + 3 });
+  });
+
+  it('when a report without queries and with no requests is parsed, then it is refused; with queries alone it is taken', () => {
+    expect(reportInput.safeParse({ service: 'memes', count: 0 }).success).toBe(false);
+    expect(reportInput.safeParse(searched(1, ['cat', 1])).success).toBe(true);
+    expect(reportInput.safeParse(searched(1, ['cat', 2])).success).toBe(false);
+    expect(reportInput.safeParse(searched(1, ['x'.repeat(101), 1])).success).toBe(false);
+    expect(reportInput.safeParse(searched(1, ['tab\there', 1])).success).toBe(false);
   });
 });

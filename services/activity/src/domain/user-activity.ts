@@ -1,4 +1,5 @@
 import type { ActivityStats, ConsumeInput, Counts, QuotaAnswer, ReportInput } from './activity-schema';
+import { countTopQueries, topQueriesOf, type TopQueryCounter } from './top-queries';
 
 /**
  * One user's activity, as the `UserActivity` actor keeps it (one document under one state key, so each turn reads and
@@ -18,6 +19,28 @@ export interface ActivityState {
   /** Ids of the latest reports (at most `rememberedReports`), so a retried report is counted once. */
   recentReports: string[];
 }
+
+/**
+ * A person's searches, kept under a state key of its own: only a report that carries queries reads and writes it, so the
+ * quota's `consume` on the request path never moves its few kilobytes.
+ */
+export interface QueryState {
+  /** Searches with a text query per service, since the person was first counted. */
+  counted: Counts;
+  /** Per service, the bounded counter of normalised texts. */
+  top: Record<string, TopQueryCounter>;
+}
+
+/**
+ * Texts tracked per person and service: the most a person's query state can hold is this many texts of at most
+ * `activityQueryLimits.textMaxLength` (100) characters, about 4 KB per service in JSON. Every text searched more than
+ * 1/32 of all a person's searches is guaranteed to be among them.
+ */
+export const trackedQueriesPerService = 32;
+/** Texts `stats` shows per service (the most counted of the tracked ones, whose counts are the most reliable). */
+export const shownQueriesPerService = 10;
+
+export const emptyQueries = (): QueryState => ({ counted: {}, top: {} });
 
 /** Far more than one caller's retries of one report can span (each caller retries a few times per flush). */
 export const rememberedReports = 200;
@@ -49,17 +72,40 @@ function currentMinute(state: ActivityState, now: Date): ActivityState['thisMinu
   return state.thisMinute.start === start ? state.thisMinute : { start, reported: {}, consumed: {} };
 }
 
-/** Adds `count` requests of `service` to this minute's counter and marks the user seen; a repeated report is a no-op. */
+/** Whether a report with this id was counted already (a retry after a timeout): then it changes nothing. */
+export const isRepeatedReport = (state: ActivityState, input: ReportInput): boolean =>
+  input.reportId !== undefined && (state.recentReports ?? []).includes(input.reportId);
+
+/**
+ * Adds `count` requests of `service` to this minute's counter and marks the user seen; a repeated report is a no-op.
+ * A report of queries alone (`count` 0) only marks the user seen: its searches go to `countQueries`.
+ */
 export function report(state: ActivityState, input: ReportInput, now: Date): ActivityState {
+  if (isRepeatedReport(state, input)) return state;
   const recent = state.recentReports ?? [];
-  if (input.reportId !== undefined && recent.includes(input.reportId)) return state;
   const minute = currentMinute(state, now);
-  return {
+  const seen: ActivityState = {
     ...state,
     recentReports: input.reportId === undefined ? recent : [...recent.slice(1 - rememberedReports), input.reportId],
     lastSeen: now.toISOString(),
+    thisMinute: minute,
+  };
+  if (input.count === 0) return seen;
+  return {
+    ...seen,
     minutes: { ...state.minutes, [minute.start]: added(state.minutes[minute.start], input.service, input.count) },
     thisMinute: { ...minute, reported: added(minute.reported, input.service, input.count) },
+  };
+}
+
+/** Adds a report's searches: the exact count, and its texts to the service's bounded counter. */
+export function countQueries(queries: QueryState, input: ReportInput): QueryState {
+  if (!input.queries) return queries;
+  const searched = new Map<string, number>();
+  for (const { text, count } of input.queries.texts) searched.set(text, (searched.get(text) ?? 0) + count);
+  return {
+    counted: added(queries.counted, input.service, input.queries.count),
+    top: { ...queries.top, [input.service]: countTopQueries(queries.top[input.service] ?? [], searched, trackedQueriesPerService) },
   };
 }
 
@@ -94,7 +140,7 @@ export function rollUp(state: ActivityState, now: Date, keepDays: number): { sta
   return { state: { ...state, minutes: {}, days, rolledUpAt: now.toISOString() }, moved: entries.length };
 }
 
-export function statsOf(state: ActivityState, now: Date): ActivityStats {
+export function statsOf(state: ActivityState, now: Date, queries: QueryState = emptyQueries()): ActivityStats {
   const days: Record<string, Counts> = { ...state.days };
   for (const [minute, counts] of Object.entries(state.minutes)) days[dayOf(minute)] = sum(days[dayOf(minute)], counts);
   return {
@@ -104,5 +150,7 @@ export function statsOf(state: ActivityState, now: Date): ActivityStats {
     days,
     rolledUpAt: state.rolledUpAt,
     pendingMinutes: state.minutes,
+    queries: queries.counted,
+    topQueries: Object.fromEntries(Object.entries(queries.top).map(([service, counter]) => [service, topQueriesOf(counter, shownQueriesPerService)])),
   };
 }

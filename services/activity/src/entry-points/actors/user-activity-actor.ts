@@ -1,7 +1,18 @@
 import { AbstractActor, Temporal, type ActorId, type DaprClient } from '@dapr/dapr';
 import { parseInput, type Logger } from '@mercato/platform';
 import { consumeInput, reportInput, type ActivityStats, type QuotaAnswer } from '../../domain/activity-schema';
-import { consume, emptyActivity, report, rollUp, statsOf, type ActivityState } from '../../domain/user-activity';
+import {
+  consume,
+  countQueries,
+  emptyActivity,
+  emptyQueries,
+  isRepeatedReport,
+  report,
+  rollUp,
+  statsOf,
+  type ActivityState,
+  type QueryState,
+} from '../../domain/user-activity';
 
 export interface UserActivitySettings {
   /** How often the reminder rolls minute counters up into daily totals. */
@@ -20,6 +31,8 @@ export type UserActivityMethod = (typeof userActivityMethods)[number];
 export type ActorClass = new (daprClient: DaprClient, id: ActorId) => AbstractActor;
 
 const stateKey = 'activity';
+/** The person's searches, apart from `activity` so that only reports carrying queries write them (QueryState). */
+const queriesKey = 'queries';
 const rollupReminder = 'rollup';
 
 /**
@@ -37,8 +50,11 @@ export function userActivityActor(settings: UserActivitySettings): ActorClass {
   return class UserActivity extends AbstractActor {
     async report(body: unknown): Promise<{ ok: true }> {
       const input = parseInput(reportInput, body, 'body');
-      const state = report(await this.load(), input, now());
-      await this.save(await this.withRollupScheduled(state));
+      const before = await this.load();
+      if (isRepeatedReport(before, input)) return { ok: true };
+      await this.save(await this.withRollupScheduled(report(before, input, now())));
+      // Both keys go to the store in the one transaction the runtime writes after this method: counted together or not at all.
+      if (input.queries) await this.getStateManager<QueryState>().setState(queriesKey, countQueries(await this.loadQueries(), input));
       return { ok: true };
     }
 
@@ -50,7 +66,7 @@ export function userActivityActor(settings: UserActivitySettings): ActorClass {
     }
 
     async stats(): Promise<ActivityStats> {
-      return statsOf(await this.load(), now());
+      return statsOf(await this.load(), now(), await this.loadQueries());
     }
 
     /** The reminder (scheduler-backed: it fires after restarts and on whichever replica holds the actor then). */
@@ -76,6 +92,11 @@ export function userActivityActor(settings: UserActivitySettings): ActorClass {
     private async load(): Promise<ActivityState> {
       const [found, state] = await this.getStateManager<ActivityState>().tryGetState(stateKey);
       return found && state ? state : emptyActivity();
+    }
+
+    private async loadQueries(): Promise<QueryState> {
+      const [found, queries] = await this.getStateManager<QueryState>().tryGetState(queriesKey);
+      return found && queries ? queries : emptyQueries();
     }
 
     private async save(state: ActivityState): Promise<void> {

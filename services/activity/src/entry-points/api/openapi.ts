@@ -13,7 +13,7 @@ const reported = z.object({ ok: z.literal(true) });
 export const activityOperations: readonly Operation[] = [
   {
     method: 'post', path: '/actors/UserActivity/{userId}/method/report', roles: [],
-    summary: "Add requests a service served to the user's current minute (activity counting: coalesced, off the request path)",
+    summary: "Add requests a service served to the user's current minute, and searches with their texts (activity counting: coalesced, off the request path)",
     params: userPath, body: reportInput,
     success: { status: 200, description: 'Counted (once per reportId)', schema: reported },
   },
@@ -25,7 +25,7 @@ export const activityOperations: readonly Operation[] = [
   },
   {
     method: 'post', path: '/actors/UserActivity/{userId}/method/stats', roles: [],
-    summary: "The user's counts: this minute, per day (the minutes not rolled up yet included), when last seen",
+    summary: "The user's counts: this minute, per day (the minutes not rolled up yet included), when last seen, searches and top queries",
     params: userPath,
     success: { status: 200, description: 'The counts', schema: userActivityStatsSchema },
   },
@@ -36,7 +36,7 @@ export const apiDocument = openApiDocument({
   version: '0.1.0',
   description:
     'The UserActivity actor, one per person: request counts per service and minute, daily totals rolled up by a ' +
-    "reminder, and a per-minute quota. Reached only through Dapr's actor API on the caller's own sidecar " +
+    "reminder, searches and the person's most searched texts (bounded), and a per-minute quota. Reached only through Dapr's actor API on the caller's own sidecar " +
     '(docs/actors.md); the ingress has no route to it.',
   operations: activityOperations,
   servers: [{ url: 'http://127.0.0.1:3500/v1.0', description: "The caller's own Dapr sidecar (its HTTP port)" }],
