@@ -61,13 +61,15 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null;
 exec 9>"$CACHE/.install.lock"
 flock 9
 
-next "Debian packages: redis-server, nginx with its Lua module"
+next "Debian packages: redis-server, nginx with its Lua module, Java, Chromium"
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The ingress rewrites daprd's own errors into problem+json with a Lua response filter (packages/devstack/nginx/).
 [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+# The web front end's browser tests drive Debian's Chromium (playwright-core never downloads a browser).
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   say "  installing ${missing[*]}"
   as_root apt-get update -qq >"$LOGS/apt-update.log" 2>&1 || true
