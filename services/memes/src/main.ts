@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { reportStartupFailure, sleep, startService, userActivityClientFromConfig } from '@mercato/platform';
+import { createActivityReporter, reportStartupFailure, sleep, startService, userActivityClientFromConfig } from '@mercato/platform';
 import { memesConfigSchema } from './config';
 import { createMemeRepository, memeIndexes } from './data-access/meme-repository';
 import { createMemeSearchIndex } from './data-access/meme-search-index';
@@ -22,15 +22,21 @@ startService({
       .map((record) => ({ baseName: record.baseMemeName ?? '', upperText: record.upperText, lowerText: record.lowerText }))
       .filter((caption) => caption.baseName);
     const generator = createCaptionGenerator(corpus, { seed: config.MEMES_GENERATOR_SEED });
+    const activity = userActivityClientFromConfig(config);
+    // Searches and their texts reach the person's actor as requests do (coalesced per person and second, off the
+    // request path), in reports of their own: the platform's reporter of requests is not handed to the routes.
+    const searches = config.ACTIVITY_REPORTING === 'on' ? createActivityReporter({ service: config.SERVICE_NAME, client: activity, logger }) : undefined;
     const useCases = createMemeUseCases({
       repository,
       index,
       generator,
-      activity: userActivityClientFromConfig(config),
+      activity,
+      ...(searches && { searches }),
       limits: {
         freePerMinute: config.MEMES_FREE_SEARCHES_PER_MINUTE,
         premiumPerMinute: config.MEMES_PREMIUM_SEARCHES_PER_MINUTE,
         generatedPerPage: config.MEMES_GENERATED_PER_PAGE,
+        quotaChecked: config.MEMES_SEARCH_QUOTA === 'on',
       },
     });
 
@@ -80,8 +86,9 @@ startService({
         };
         refresher = setTimeout(tick, config.MEMES_REFRESH_INTERVAL_MS);
       },
-      stop: () => {
+      stop: async () => {
         if (refresher) clearTimeout(refresher);
+        await searches?.stop();
       },
     };
   },

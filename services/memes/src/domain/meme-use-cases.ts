@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, type Page, type UserActivityClient, type UserActivityStats } from '@mercato/platform';
+import { activityQueryLimits, AppError, type ActivityReporter, type Page, type UserActivityClient, type UserActivityStats } from '@mercato/platform';
 import type { MemeRepository } from '../data-access/meme-repository';
-import type { MemeSearchIndex } from '../data-access/meme-search-index';
+import { queryWordsOf, type MemeSearchIndex } from '../data-access/meme-search-index';
 import type { CaptionGenerator, GeneratedCaption } from './caption-generator';
 import { withDemoLocation } from './demo-locations';
 import { memeFromCorpusRecord, type CorpusRecord, type Meme, type MemeSearchHit, type MemeSearchQuery, type NewMeme } from './meme-schema';
@@ -31,6 +31,22 @@ export interface MemeUseCases {
 /** The service name quota counts are kept under on the actor. */
 export const searchQuotaService = 'memes-search';
 
+/**
+ * How a search's text is counted in the person's stats: its words as the index reads them (case, accents and
+ * punctuation folded: "Café, NIÑO!" is "cafe nino"), so spellings of one query count as one; whole words up to the
+ * actor's text limit. The person's own words only, kept on their own actor.
+ */
+export function countedQueryText(text: string): string {
+  let counted = '';
+  for (const word of queryWordsOf(text)) {
+    const longer = counted ? `${counted} ${word}` : word;
+    if (longer.length > activityQueryLimits.textMaxLength) break;
+    counted = longer;
+  }
+  // One word longer than the limit: its start, without half a surrogate pair.
+  return counted || (queryWordsOf(text)[0] ?? '').slice(0, activityQueryLimits.textMaxLength).replace(/[\uD800-\uDBFF]$/, '');
+}
+
 /** Imported memes carry this creation time: fixed, so an import run again writes nothing new. */
 export const corpusCreatedAt = '2016-01-01T00:00:00.000Z';
 
@@ -39,9 +55,12 @@ export function createMemeUseCases(deps: {
   index: MemeSearchIndex;
   generator: CaptionGenerator;
   activity: UserActivityClient;
-  limits: { freePerMinute: number; premiumPerMinute: number; generatedPerPage: number };
+  /** Where a served search's text goes (to the person's actor, off the request path); absent when nothing is reported. */
+  searches?: Pick<ActivityReporter, 'recordQuery'>;
+  /** `quotaChecked: false` only to measure what the quota costs (config MEMES_SEARCH_QUOTA). */
+  limits: { freePerMinute: number; premiumPerMinute: number; generatedPerPage: number; quotaChecked?: boolean };
 }): MemeUseCases {
-  const { repository, index, generator, activity, limits } = deps;
+  const { repository, index, generator, activity, searches, limits } = deps;
 
   const unknownBase = (baseName: string) =>
     new AppError('validation', {
@@ -58,16 +77,20 @@ export function createMemeUseCases(deps: {
 
   return {
     async search(query, searcher) {
-      const limit = searcher.premium ? limits.premiumPerMinute : limits.freePerMinute;
-      const quota = await activity.consume(searcher.subject, { service: searchQuotaService, limit });
-      if (!quota.allowed) {
-        throw new AppError('too-many-requests', {
-          code: 'search-quota-exceeded',
-          detail: `${limit} searches a minute is your quota${searcher.premium ? '' : ' (premium has more)'}; try again in ${quota.retryAfterSeconds} s`,
-          retryAfterSeconds: Math.max(1, quota.retryAfterSeconds),
-        });
+      if (limits.quotaChecked !== false) {
+        const limit = searcher.premium ? limits.premiumPerMinute : limits.freePerMinute;
+        const quota = await activity.consume(searcher.subject, { service: searchQuotaService, limit });
+        if (!quota.allowed) {
+          throw new AppError('too-many-requests', {
+            code: 'search-quota-exceeded',
+            detail: `${limit} searches a minute is your quota${searcher.premium ? '' : ' (premium has more)'}; try again in ${quota.retryAfterSeconds} s`,
+            retryAfterSeconds: Math.max(1, quota.retryAfterSeconds),
+          });
+        }
       }
       const page = index.search(query);
+      // A query is counted once, when its first page is served: a later page (cursor) is the same search read on.
+      if (query.query && !query.cursor) searches?.recordQuery(searcher.subject, countedQueryText(query.query));
       const items: SearchItem[] = page.items.map((hit) => ({ ...hit, generated: false as const }));
       // Premium pages carry a few generated memes for the base of the best hit, after it: never stored, never paged.
       const best = page.items[0];

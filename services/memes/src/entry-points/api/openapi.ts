@@ -32,7 +32,7 @@ export function memeOperations(importMax: number): readonly Operation[] {
       success: { status: 200, description: 'Generated memes, never copies of a stored caption (400 for an unknown base)', schema: z.object({ items: z.array(generatedSchema) }) },
     },
     {
-      method: 'get', path: '/memes/stats/me', summary: 'Your activity as your UserActivity actor counted it', roles: readers,
+      method: 'get', path: '/memes/stats/me', summary: 'Your activity as your UserActivity actor counted it: requests, searches and your most searched queries, when last seen', roles: readers,
       success: { status: 200, description: 'Your counts', schema: userActivityStatsSchema },
     },
     {
