@@ -55,6 +55,7 @@ var builtins = map[string]signature{
 		opt("serve_cmd"), opt("cmd_bat"), opt("serve_cmd_bat"), opt("allow_parallel"), opt("links"), opt("tags"),
 		opt("env"), opt("serve_env"), opt("readiness_probe"), opt("dir"), opt("serve_dir"), opt("labels"),
 	}},
+	"local":        {params: []param{req("command"), opt("quiet"), opt("command_bat"), opt("echo_off"), opt("env"), opt("dir"), opt("stdin")}},
 	"sync":         {params: []param{req("local_path"), req("remote_path")}},
 	"run":          {params: []param{req("cmd"), opt("trigger"), opt("echo_off")}},
 	"fall_back_on": {params: []param{req("files")}},
