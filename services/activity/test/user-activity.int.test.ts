@@ -83,10 +83,52 @@ describe('the UserActivity actor', () => {
     expect((await client.stats(user)).today).toEqual({ memes: 5 });
   });
 
+  describe('searches', () => {
+    /** A report of searches alone (as the memes service sends them), each text searched `times`. */
+    const searched = (texts: Record<string, number>, reportId?: string) => {
+      const entries = Object.entries(texts).map(([text, count]) => ({ text, count }));
+      const count = entries.reduce((sum, entry) => sum + entry.count, 0);
+      return { service: 'memes', count: 0, queries: { count, texts: entries }, ...(reportId && { reportId }) };
+    };
+
+    it('when a person searches the same query three times, then it tops their stats', async () => {
+      const user = newUser();
+      await client.report(user, searched({ 'grumpy cat': 1, 'success kid': 1 }));
+      await client.report(user, searched({ 'grumpy cat': 1 }));
+      await client.report(user, searched({ 'grumpy cat': 1, 'courage wolf': 1 }));
+      const stats = await client.stats(user);
+      expect(stats.queries).toEqual({ memes: 5 });
+      expect(stats.topQueries?.['memes']?.[0]).toEqual({ query: 'grumpy cat', count: 3, countAtLeast: 3 });
+      expect(stats.topQueries?.['memes']?.map((entry) => entry.query)).toEqual(['grumpy cat', 'courage wolf', 'success kid']);
+      // Searches are not requests: the request counts stay where they were, and the person is seen.
+      expect(stats.today).toEqual({});
+      expect(stats.lastSeen).not.toBeNull();
+    });
+
+    it('when searches are reported concurrently and one report is retried, then every search is counted once, exactly', async () => {
+      const user = newUser();
+      const reportId = randomUUID();
+      await Promise.all(Array.from({ length: 100 }, (_, i) => client.report(user, searched({ [`text ${i % 40}`]: 1, 'grumpy cat': 1 }))));
+      await client.report(user, searched({ 'grumpy cat': 5 }, reportId));
+      await client.report(user, searched({ 'grumpy cat': 5 }, reportId));
+      const stats = await client.stats(user);
+      expect(stats.queries).toEqual({ memes: 205 });
+      // 41 distinct texts, 32 tracked: the favourite stays exact, and 10 are shown.
+      expect(stats.topQueries?.['memes']?.[0]).toEqual({ query: 'grumpy cat', count: 105, countAtLeast: 105 });
+      expect(stats.topQueries?.['memes']).toHaveLength(10);
+    });
+
+    it('when a report names more searches in its texts than it counts, then the actor refuses it (the caller\'s bug)', async () => {
+      const user = newUser();
+      const input = { service: 'memes', count: 0, queries: { count: 1, texts: [{ text: 'cat', count: 2 }] } };
+      await expect(client.report(user, input)).rejects.toMatchObject({ status: 500, code: 'activity-refused' });
+    });
+  });
+
   it('when every actor host is killed, then the state survives and the roll-up reminder fires again after the restart', async () => {
     const user = newUser();
     await client.report(user, { service: 'users', count: 5 });
-    await client.report(user, { service: 'memes', count: 2 });
+    await client.report(user, { service: 'memes', count: 2, queries: { count: 1, texts: [{ text: 'cat', count: 1 }] } });
     const before = await client.stats(user);
     expect(before.today).toEqual({ users: 5, memes: 2 });
 
@@ -96,6 +138,9 @@ describe('the UserActivity actor', () => {
     const after = await eventually(() => statsOrNothing(client, user), (s) => s !== undefined, 60_000);
     expect(after?.today).toEqual({ users: 5, memes: 2 });
     expect(after?.lastSeen).toBe(before.lastSeen);
+    // The searches, under a state key of their own, were written in the same transaction.
+    expect(after?.queries).toEqual({ memes: 1 });
+    expect(after?.topQueries).toEqual({ memes: [{ query: 'cat', count: 1, countAtLeast: 1 }] });
 
     // New reports after the restart, then the reminder (2 s here; throwawayEnv) rolls everything into the day's total.
     await client.report(user, { service: 'users', count: 1 });

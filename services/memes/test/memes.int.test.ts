@@ -135,24 +135,62 @@ describe('memes through ingress → daprd (bearer) → app, with the quota on th
     expect((await api('GET', '/api/memes/ai?base=No%20such%20base%20anywhere', { token: await tokenFor('premium') })).status).toBe(400);
   });
 
-  it('when a user searches concurrently, then their actor counts every request exactly, and /memes/stats/me shows it', async () => {
-    // A person no other memes test uses (40 searches stay within the free quota). The counts are read from the actor
+  describe("a person's counts on their actor", () => {
+    // A person no other memes test uses (their searches stay within the free quota). The counts are read from the actor
     // through a sidecar, as another service would: reading them through /memes/stats/me would count each read too.
-    const token = await tokenFor('auditor');
-    const subject = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;
-    const sidecar = stackInfo().sidecars['categories']!;
-    const actor = createUserActivityClient({ daprHost: '127.0.0.1', daprHttpPort: sidecar.httpPort, daprApiToken: sidecar.apiToken, timeoutMs: 30_000 });
+    let token = '';
+    let subject = '';
+    const sidecar = () => stackInfo().sidecars['categories']!;
+    const actor = () => createUserActivityClient({ daprHost: '127.0.0.1', daprHttpPort: sidecar().httpPort, daprApiToken: sidecar().apiToken, timeoutMs: 30_000 });
+    beforeAll(async () => {
+      token = await tokenFor('auditor');
+      subject = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;
+    });
     // Every day's total (the minutes not rolled up yet included), so a run across midnight still adds up.
     const total = (stats: UserActivityStats) => Object.values(stats.days).reduce((sum, day) => sum + (day['memes'] ?? 0), 0);
-    const start = total(await actor.stats(subject));
-    const answers = await Promise.all(Array.from({ length: 40 }, () => api('GET', '/api/memes?query=cat&limit=1', { token })));
-    expect(answers.every((answer) => answer.status === 200)).toBe(true);
-    await eventually(() => actor.stats(subject), (stats) => total(stats) >= start + 40, 30_000);
-    // Reports are sent once a second: a little longer, and nothing more may arrive.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(total(await actor.stats(subject))).toBe(start + 40);
-    const shown = await api<UserActivityStats>('GET', '/api/memes/stats/me', { token });
-    expect(shown.status).toBe(200);
-    expect(total(shown.body)).toBeGreaterThanOrEqual(start + 40);
+    const searchesOf = (stats: UserActivityStats) => stats.queries?.['memes'] ?? 0;
+    const timesSearched = (stats: UserActivityStats, text: string) => stats.topQueries?.['memes']?.find((entry) => entry.query === text)?.count ?? 0;
+    /** Waits until the actor holds `requests` requests and `searches` searches, then a little longer: nothing more may come. */
+    async function settled(requests: number, searches: number): Promise<UserActivityStats> {
+      await eventually(() => actor().stats(subject), (stats) => total(stats) >= requests && searchesOf(stats) >= searches, 30_000);
+      // Reports are sent once a second: a little longer, and nothing more may arrive.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      return actor().stats(subject);
+    }
+
+    it('when a person searches the same query three times, then it tops their stats, as its words are searched', async () => {
+      const start = await actor().stats(subject);
+      // Three spellings of one query (case, accents, punctuation): counted as one text, the person's own words folded.
+      const spellings = ['Zèbre café', 'zebre CAFE', 'zebre, café!'];
+      for (const spelling of spellings) expect((await api('GET', `/api/memes?query=${encodeURIComponent(spelling)}`, { token })).status).toBe(200);
+      // A later page of a search is not another query.
+      const first = await api<Page>('GET', '/api/memes?query=cat&limit=1', { token });
+      expect((await api('GET', `/api/memes?query=cat&limit=1&cursor=${encodeURIComponent(first.body.nextCursor!)}`, { token })).status).toBe(200);
+      const counted = await settled(total(start) + 5, searchesOf(start) + 4);
+      expect(total(counted)).toBe(total(start) + 5);
+      expect(searchesOf(counted)).toBe(searchesOf(start) + 4);
+      expect(counted.topQueries?.['memes']?.[0]).toEqual({ query: 'zebre cafe', count: 3, countAtLeast: 3 });
+      expect(timesSearched(counted, 'cat')).toBe(timesSearched(start, 'cat') + 1);
+      // The person reads the same through /memes/stats/me (the read is a request too, counted after it).
+      const shown = await api<UserActivityStats>('GET', '/api/memes/stats/me', { token });
+      expect(shown.status).toBe(200);
+      expect(shown.body.topQueries?.['memes']?.[0]).toEqual({ query: 'zebre cafe', count: 3, countAtLeast: 3 });
+      expect(shown.body.queries?.['memes']).toBe(searchesOf(start) + 4);
+      await settled(total(start) + 6, searchesOf(start) + 4);
+    });
+
+    it('when a user searches concurrently, then their actor counts every request and search exactly, and /memes/stats/me shows it', async () => {
+      const start = await actor().stats(subject);
+      const answers = await Promise.all(Array.from({ length: 40 }, () => api('GET', '/api/memes?query=cat&limit=1', { token })));
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      const counted = await settled(total(start) + 40, searchesOf(start) + 40);
+      expect(total(counted)).toBe(total(start) + 40);
+      expect(searchesOf(counted)).toBe(searchesOf(start) + 40);
+      expect(timesSearched(counted, 'cat')).toBe(timesSearched(start, 'cat') + 40);
+      const shown = await api<UserActivityStats>('GET', '/api/memes/stats/me', { token });
+      expect(shown.status).toBe(200);
+      expect(total(shown.body)).toBeGreaterThanOrEqual(total(start) + 40);
+      expect(shown.body.topQueries?.['memes']?.[0]?.query).toBe('cat');
+    });
   });
 });
