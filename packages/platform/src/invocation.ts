@@ -30,6 +30,8 @@ export interface InvokeRequest {
    */
   as?: Principal | 'service';
   timeoutMs?: number;
+  /** Conditional headers (`if-match`, `if-none-match`) and the like; never authorization or the sidecar's token. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface InvokeResponse<T> {
@@ -108,6 +110,7 @@ export function createServiceInvoker(options: InvokerOptions): ServiceInvoker {
         if (value !== undefined) url.searchParams.set(key, String(value));
       }
       const headers: Record<string, string> = {
+        ...request.headers,
         'dapr-api-token': options.daprApiToken,
         traceparent: requestContext.getStore()?.traceparent ?? newTraceparent(),
       };
