@@ -1,0 +1,53 @@
+import { createLogger, createServiceInvoker, listen, loadConfig, reportStartupFailure, sidecarCheck } from '@mercato/platform';
+import { webConfigSchema } from './config';
+import { createPlatformApi } from './data-access/platform-api';
+import { DaprSessionStore } from './data-access/session-store';
+import { createWebApp } from './entry-points/app';
+import { auditPages } from './entry-points/pages/audit-pages';
+import { catalogPages } from './entry-points/pages/catalog-pages';
+import { memePages } from './entry-points/pages/meme-pages';
+import { createPages } from './entry-points/pages/render';
+import { userPages } from './entry-points/pages/user-pages';
+
+/**
+ * The browser front end: server-rendered pages behind Keycloak sign-in, calling the services through its own sidecar
+ * with the signed-in person's token. No database and no service identity of its own: it acts only for people.
+ */
+async function main() {
+  const config = loadConfig(webConfigSchema);
+  const logger = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
+  const api = createPlatformApi(
+    createServiceInvoker({ daprHost: config.DAPR_HOST, daprHttpPort: config.DAPR_HTTP_PORT, daprApiToken: config.DAPR_API_TOKEN, timeoutMs: config.API_TIMEOUT_MS }),
+  );
+  const sessions = new DaprSessionStore({
+    daprHost: config.DAPR_HOST,
+    daprHttpPort: config.DAPR_HTTP_PORT,
+    daprApiToken: config.DAPR_API_TOKEN,
+    storeName: config.SESSIONS_STORE,
+    logger,
+  });
+  const pages = createPages();
+  let accepting = true;
+  const app = createWebApp({
+    config,
+    logger,
+    sessions,
+    pages,
+    readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
+    isAcceptingWork: () => accepting,
+    routers: [catalogPages(api, pages), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
+  });
+  await listen({
+    app,
+    host: config.APP_HOST,
+    port: config.APP_PORT,
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    setAcceptingWork: (value) => {
+      accepting = value;
+    },
+    onShutdown: [],
+  });
+}
+
+main().catch(reportStartupFailure);
