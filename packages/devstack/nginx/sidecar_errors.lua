@@ -37,6 +37,8 @@ function M.header()
   if status < 400 then return end
   local content_type = ngx.header.content_type or ''
   if content_type:find('application/problem+json', 1, true) == 1 then return end
+  -- The web front end renders its own error pages; daprd never answers in HTML.
+  if content_type:find('text/html', 1, true) == 1 then return end
   local mapped = mapped_status(status)
   ngx.ctx.sidecar_error = mapped
   ngx.status = mapped

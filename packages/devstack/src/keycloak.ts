@@ -156,6 +156,28 @@ export async function setServiceClientSecrets(keycloakUrl: string, clients: read
   }
 }
 
+/**
+ * Points a browser front end's client (authorization code + PKCE, declared in the realm file) at this start's ingress:
+ * redirect and post-logout URIs on the ingress's own address only (both spellings of loopback), and a secret new on
+ * every start, as for the service clients.
+ */
+export async function configureBrowserClient(keycloakUrl: string, clientId: string, secret: string, siteUrls: readonly string[]): Promise<void> {
+  const adminToken = await adminLogin(keycloakUrl);
+  const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  const base = `${keycloakUrl}/admin/realms/${realmName}/clients`;
+  const found = (await (await fetch(`${base}?clientId=${encodeURIComponent(clientId)}`, { headers, signal: AbortSignal.timeout(15_000) })).json()) as Array<Record<string, unknown>>;
+  const client = found[0];
+  if (!client) throw new Error(`the realm has no client ${clientId}; is scripts/keycloak/${realmName}-realm.json imported?`);
+  const attributes = { ...(client['attributes'] as Record<string, string> | undefined), 'post.logout.redirect.uris': siteUrls.map((url) => `${url}/signed-out`).join('##') };
+  const response = await fetch(`${base}/${String(client['id'])}`, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ ...client, secret, redirectUris: siteUrls.map((url) => `${url}/callback`), webOrigins: [...siteUrls], attributes }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (!response.ok) throw new Error(`Keycloak refused the ${clientId} client's settings (${response.status}): ${await response.text()}`);
+}
+
 /** The client roles the realm file gives a service client's account, by the client that owns them. */
 function declaredClientRoles(clientId: string): Record<string, string[]> {
   const realm = JSON.parse(readFileSync(realmFile, 'utf8')) as { users: Array<{ serviceAccountClientId?: string; clientRoles?: Record<string, string[]> }> };

@@ -112,7 +112,9 @@ ${r.sidecarHttpPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fai
     .join('\n');
   const proxy = (r: IngressRoute, forwardedPrefix: string) =>
     `include ${dir}/proxy.conf; proxy_set_header dapr-api-token "${r.sidecarApiToken}"; proxy_set_header X-Forwarded-Prefix "${forwardedPrefix}";`;
+  const site = routes.find((r) => r.prefix === '/');
   const locations = routes
+    .filter((r) => r !== site)
     .map((r) => {
       const target = `http://${upstreamName(r.appId)}/v1.0/invoke/${r.appId}/method`;
       return `
@@ -198,7 +200,14 @@ ${errorPages}
     location = /healthz { return 200 '{"status":"alive"}'; }
 ${options.openApiFile ? `    location = /api/openapi.json { alias ${options.openApiFile}; }` : ''}
 ${locations}
-    location / { return 404; }
+${
+  site
+    ? `    # Everything outside /api is the browser front end (its pages, sign-in, static files); its sidecar runs without
+    # bearer, and the path always lands inside the invocation's method part, never on the sidecar's own API.
+    location /api/ { return 404; }
+    location / { proxy_pass http://${upstreamName(site.appId)}/v1.0/invoke/${site.appId}/method/; ${proxy(site, '')} }`
+    : '    location / { return 404; }'
+}
   }
 }
 `;

@@ -22,6 +22,11 @@ export interface ServiceSpec {
    * cluster an admin creates them once: `PUT /api/sequences/<name>`).
    */
   sequences?: Readonly<Record<string, { start: number; blockSize: number }>>;
+  /**
+   * A browser front end's Keycloak client (authorization code + PKCE): the devstack gives the app the client's secret
+   * (new on every start), points the client's redirect URIs at the ingress, and gives the app a session secret.
+   */
+  browserClient?: string;
   /** Settings for throw-away platforms (tests, benchmarks) only, e.g. smaller buffers so tests reach their limits fast. */
   throwawayEnv?: Readonly<Record<string, string>>;
 }
@@ -101,8 +106,24 @@ export const internalServices: readonly ServiceSpec[] = [
   },
 ];
 
-/** Everything the devstack runs by default: the public services and the internal apps they call. */
-export const allPlatformServices: readonly ServiceSpec[] = [...platformServices, ...internalServices];
+/**
+ * The browser front end: the ingress sends everything outside `/api` to it. It serves pages, not an API document, and
+ * its sidecars run without bearer (a browser sends a session cookie, not a token; docs/request-flow.md, "The web").
+ */
+export const frontEndServices: readonly PublicServiceSpec[] = [
+  {
+    appId: 'web',
+    main: 'services/web/dist/main.js',
+    ingress: { prefix: '/', appPath: '/' },
+    // Two: sessions live in the Dapr state store, so a person may land on either, and the tests use both.
+    replicas: 2,
+    daprConfig: 'web',
+    browserClient: 'web',
+  },
+];
+
+/** Everything the devstack runs by default: the public services, the internal apps they call, and the front end. */
+export const allPlatformServices: readonly ServiceSpec[] = [...platformServices, ...internalServices, ...frontEndServices];
 
 export const replicasOf = (service: ServiceSpec): number => Math.max(1, service.replicas ?? 1);
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { apiAudience, fetchToken, importRealm, keycloakLaunch, serviceClientId, setServiceClientSecrets, type ServiceClient } from './keycloak';
+import { apiAudience, configureBrowserClient, fetchToken, importRealm, keycloakLaunch, serviceClientId, setServiceClientSecrets, type ServiceClient } from './keycloak';
 import { renderAggregateOpenApi } from './openapi-aggregate';
 import { repoRoot, runtimeBinaries, type RuntimeBinaries } from './paths';
 import { freePort } from './ports';
@@ -136,8 +136,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     // One secret per service and start: set in Keycloak below, so a kept realm never keeps an old one.
     const serviceClients: Record<string, ServiceClient> = Object.fromEntries(
-      services.map((s) => [s.appId, { clientId: serviceClientId(s.appId), secret: token() }]),
+      // A browser front end acts only for people, with their tokens: it gets no identity of its own.
+      services.filter((s) => !s.browserClient).map((s) => [s.appId, { clientId: serviceClientId(s.appId), secret: token() }]),
     );
+    // A browser front end signs people in through its own client, which must send them back to this ingress.
+    const siteUrls = [`http://localhost:${port.ingress}`, `http://127.0.0.1:${port.ingress}`];
+    const browserClientSecrets: Record<string, string> = Object.fromEntries(
+      services.flatMap((s) => (s.browserClient ? [[s.browserClient, token()]] : [])),
+    );
+    // Shared by a front end's replicas (a cookie one signs, another reads); new on every start, like a rotated Secret.
+    const sessionSecret = randomBytes(32).toString('base64url');
     const keycloak = keycloakLaunch({
       dataDir: dirs.keycloak,
       httpPort: port.keycloak,
@@ -179,6 +187,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           const outcome = await importRealm(`http://127.0.0.1:${port.keycloak}`);
           progress(outcome === 'imported' ? 'realm "mercato" imported' : 'realm "mercato" already present');
           await setServiceClientSecrets(`http://127.0.0.1:${port.keycloak}`, Object.values(serviceClients));
+          for (const [clientId, secret] of Object.entries(browserClientSecrets)) {
+            await configureBrowserClient(`http://127.0.0.1:${port.keycloak}`, clientId, secret, siteUrls);
+          }
         },
       },
       {
@@ -304,11 +315,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               // Only for what Dapr's API cannot do (products: its own consumer group's start position); see docs/search.md.
               REDIS_URL: `redis://127.0.0.1:${port.redis}`,
               OIDC_ISSUER: keycloak.issuer,
-              SERVICE_CLIENT_ID: serviceClients[service.appId]!.clientId,
-              SERVICE_CLIENT_SECRET: serviceClients[service.appId]!.secret,
+              ...(serviceClients[service.appId]
+                ? { SERVICE_CLIENT_ID: serviceClients[service.appId]!.clientId, SERVICE_CLIENT_SECRET: serviceClients[service.appId]!.secret }
+                : {}),
               // Throw-away platforms (tests, benchmarks) retry undelivered events quickly, so no test waits on a relay.
               ...(options.persistent ? {} : { OUTBOX_RELAY_INTERVAL_MS: '500', ...service.throwawayEnv }),
               ...signingKeyEnv(service),
+              ...(service.browserClient
+                ? {
+                    WEB_BASE_URL: siteUrls[0]!,
+                    OIDC_CLIENT_ID: service.browserClient,
+                    OIDC_CLIENT_SECRET: browserClientSecrets[service.browserClient]!,
+                    SESSION_SECRET: sessionSecret,
+                  }
+                : {}),
               ...appEnvOverrides.get(name),
             },
           }),
