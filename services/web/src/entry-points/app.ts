@@ -39,6 +39,8 @@ export function createWebApp(options: WebAppOptions): Express {
   const { config, logger, pages } = options;
   const secure = config.WEB_BASE_URL.startsWith('https:');
   const keycloakOrigin = new URL(config.OIDC_ISSUER).origin;
+  const notFound = (req: Request, res: Response) =>
+    pages.send(res, 404, 'problem', { title: 'Not found', problem: { ...problemViewOf(undefined), status: 404, title: 'Not found', detail: `There is no page at ${req.path}.` } });
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -152,6 +154,11 @@ export function createWebApp(options: WebAppOptions): Express {
     cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
     getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?.[csrfFieldName] as string | undefined,
   });
+  // Pages take GET and form POSTs only: any other method names no resource here (and never reaches the CSRF check).
+  app.use((req, res, next) => {
+    if (['GET', 'HEAD', 'POST'].includes(req.method)) next();
+    else notFound(req, res);
+  });
   app.use(doubleCsrfProtection);
   app.use((req, res, next) => {
     res.locals['csrfToken'] = generateCsrfToken(req, res);
@@ -164,7 +171,7 @@ export function createWebApp(options: WebAppOptions): Express {
 
   for (const router of options.routers) app.use(router);
 
-  app.use((req, res) => pages.send(res, 404, 'problem', { title: 'Not found', problem: { ...problemViewOf(undefined), status: 404, title: 'Not found', detail: `There is no page at ${req.path}.` } }));
+  app.use((req, res) => notFound(req, res));
   app.use(((error: unknown, req, res, _next) => {
     if ((error as { code?: unknown })?.code === 'EBADCSRFTOKEN') {
       logger.warn('form post refused: CSRF token missing or wrong', { path: req.path });
