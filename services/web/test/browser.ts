@@ -38,8 +38,9 @@ export async function newWatchedPage(browser: Browser): Promise<WatchedPage> {
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
-    // A page answered with 4xx on purpose (403, 404) is reported by Chromium as a failed resource load: not a problem.
-    if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) problems.push(message.text());
+    // A page answered with an error status on purpose (403, 404, 503) is reported by Chromium as a failed resource
+    // load: not a problem (a refused script or style says "Refused to …").
+    if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of [45]\d\d/.test(message.text())) problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(String(error)));
   return { page, context, problems };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { api, eventually, tokenFor } from '@mercato/devstack';
+import { api, controlProcess, eventually, tokenFor } from '@mercato/devstack';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newWatchedPage, screenshot, seriousAccessibilityViolations, signIn, signOut, siteUrl, type WatchedPage } from './browser';
 
@@ -11,8 +11,24 @@ import { launchBrowser, newWatchedPage, screenshot, seriousAccessibilityViolatio
 let browser: Browser;
 const opened: WatchedPage[] = [];
 
+/** The test platform starts empty (no demo data): a category and an in-stock phone of this run's own. */
+const run = randomUUID().slice(0, 8);
+const phoneName = `Browser test phone ${run}`;
+
 beforeAll(async () => {
   browser = await launchBrowser();
+  const token = await tokenFor('editor');
+  const category = await api<{ id: string }>('POST', '/api/categories', { token, body: { name: `Web phones ${run}`, slug: `web-phones-${run}` } });
+  expect(category.status).toBe(201);
+  const product = await api('POST', '/api/products', {
+    token,
+    body: { sku: `WEB-PHONE-${run}`, name: phoneName, categoryIds: [category.body.id], price: { amount: 19_900, currency: 'USD' }, stock: 5, status: 'active' },
+  });
+  expect(product.status).toBe(201);
+  await eventually(
+    async () => (await api<{ items: Array<{ name: string }> }>('GET', `/api/products?q=${run}&in_stock=true`, { token })).body.items ?? [],
+    (items) => items.some((item) => item.name === phoneName),
+  );
 });
 
 afterAll(async () => {
@@ -66,7 +82,7 @@ describe('the web front end', () => {
     const { page } = watched;
     await signIn(page, 'viewer');
     await checkPage(watched, 'catalog');
-    await page.getByLabel('Search products').fill('phone');
+    await page.getByLabel('Search products').fill(`phone ${run}`);
     await page.getByLabel('In stock only').check();
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/in_stock=true/);
@@ -224,6 +240,23 @@ describe('the web front end', () => {
     await viewer.page.goto(siteUrl('/me'));
     expect(await headingOf(viewer.page)).toBe('My profile');
     await checkPage(viewer, 'profile');
+  });
+
+  it('when a service a page needs is down, then the page says the service is unavailable, and works again once it is back', async () => {
+    const watched = await personPage();
+    await signIn(watched.page, 'viewer');
+    const replicas = ['categories-1', 'categories-2'];
+    try {
+      for (const name of replicas) await controlProcess(name, 'stop');
+      const response = await watched.page.goto(siteUrl('/'));
+      expect(response?.status()).toBe(503);
+      expect(await headingOf(watched.page)).toBe('Service unavailable');
+      await checkPage(watched, 'unavailable');
+    } finally {
+      for (const name of replicas) await controlProcess(name, 'start');
+    }
+    const back = await eventually(async () => (await watched.page.goto(siteUrl('/')))?.status(), (status) => status === 200, 60_000);
+    expect(back).toBe(200);
   });
 
   it('when a sign-in link names another site to return to, then the person lands on this site', async () => {
