@@ -54,6 +54,7 @@ async function up(): Promise<void> {
     .join('\n                    ');
   process.stdout.write(`
 Mercato is running.
+  Web               ${stack.ingressUrl}/   (sign in with a demo login below)
   Ingress (API)     ${stack.ingressUrl}/api/openapi.json describes it all: ${platformServices.map((s) => `${stack.ingressUrl}${s.ingress.prefix}`).join(', ')}
   Keycloak          ${stack.keycloakUrl}   (admin console: admin/admin; realm "mercato")
   Token issuer      ${stack.issuer}
