@@ -42,6 +42,11 @@ export const baseConfigSchema = z.object({
   OIDC_ISSUER: z.url().optional(),
   SERVICE_CLIENT_ID: z.string().min(1).optional(),
   SERVICE_CLIENT_SECRET: z.string().min(1).optional(),
+  /**
+   * `true` lets the identity use a plain-http issuer that is not on loopback: only for a local cluster whose Keycloak
+   * has no TLS (manifests/overlays/dev). A loopback issuer (the devstack) never needs it; anywhere else keep https.
+   */
+  OIDC_ALLOW_HTTP_ISSUER: z.enum(['true', 'false']).default('false'),
   /** How often the relay re-sends events a write could not publish at once (sidecar or broker down, a crash). */
   OUTBOX_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).default(5000),
   /**

@@ -22,6 +22,8 @@ export interface ServiceIdentityOptions {
   /** A token is replaced this long before it expires, so one handed out still lives through the call it is used for. */
   refreshBeforeExpiryMs?: number;
   timeoutMs?: number;
+  /** Plain http to an issuer off loopback (a local cluster's Keycloak without TLS); refused unless set. */
+  allowHttpIssuer?: boolean;
 }
 
 /** What one grant returns: the token and how long it lives (undefined when the server does not say). */
@@ -76,8 +78,11 @@ const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 export function createServiceIdentity(options: ServiceIdentityOptions): ServiceIdentity {
   const issuer = new URL(options.issuer);
   const insecure = issuer.protocol === 'http:';
-  if (insecure && !loopbackHosts.has(issuer.hostname)) {
-    throw new AppError('internal', { detail: `The OIDC issuer ${options.issuer} must be https (plain http only on loopback)`, isCatastrophic: true });
+  if (insecure && !loopbackHosts.has(issuer.hostname) && !options.allowHttpIssuer) {
+    throw new AppError('internal', {
+      detail: `The OIDC issuer ${options.issuer} must be https (plain http only on loopback, or with OIDC_ALLOW_HTTP_ISSUER=true in a local cluster)`,
+      isCatastrophic: true,
+    });
   }
   const timeoutSeconds = Math.ceil((options.timeoutMs ?? 10_000) / 1000);
   // openid-client is an ES module: loaded on first use through import(), which a CommonJS build keeps as it is.
@@ -118,7 +123,13 @@ export function serviceIdentityFromConfig(config: {
   OIDC_ISSUER?: string | undefined;
   SERVICE_CLIENT_ID?: string | undefined;
   SERVICE_CLIENT_SECRET?: string | undefined;
+  OIDC_ALLOW_HTTP_ISSUER?: 'true' | 'false' | undefined;
 }): ServiceIdentity | undefined {
   if (!config.OIDC_ISSUER || !config.SERVICE_CLIENT_ID || !config.SERVICE_CLIENT_SECRET) return undefined;
-  return createServiceIdentity({ issuer: config.OIDC_ISSUER, clientId: config.SERVICE_CLIENT_ID, clientSecret: config.SERVICE_CLIENT_SECRET });
+  return createServiceIdentity({
+    issuer: config.OIDC_ISSUER,
+    clientId: config.SERVICE_CLIENT_ID,
+    clientSecret: config.SERVICE_CLIENT_SECRET,
+    allowHttpIssuer: config.OIDC_ALLOW_HTTP_ISSUER === 'true',
+  });
 }

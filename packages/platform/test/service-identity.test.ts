@@ -1,4 +1,4 @@
-import { cachedToken } from '../src/service-identity';
+import { cachedToken, createServiceIdentity } from '../src/service-identity';
 
 describe('the service token cache', () => {
   it('when a token is asked for again before it is due, then the grant runs once', async () => {
@@ -50,5 +50,19 @@ describe('the service token cache', () => {
     expect(await token()).toBe('t1');
     token.forget('t1');
     expect(await token()).toBe('t2');
+  });
+});
+
+describe('the identity issuer rule', () => {
+  const options = { clientId: 'service-x', clientSecret: 'secret' };
+
+  it('when the issuer is plain http off loopback, then the identity is refused at start-up', () => {
+    expect(() => createServiceIdentity({ ...options, issuer: 'http://keycloak.example/realms/mercato' })).toThrow(/must be https/);
+  });
+
+  it('when plain http is allowed explicitly (a local cluster) or the issuer is on loopback or https, then it is accepted', () => {
+    expect(() => createServiceIdentity({ ...options, issuer: 'http://keycloak.localtest.me:8180/realms/mercato', allowHttpIssuer: true })).not.toThrow();
+    expect(() => createServiceIdentity({ ...options, issuer: 'http://localhost:8180/realms/mercato' })).not.toThrow();
+    expect(() => createServiceIdentity({ ...options, issuer: 'https://auth.example.com/realms/mercato' })).not.toThrow();
   });
 });
