@@ -118,7 +118,6 @@ export function createWebApp(options: WebAppOptions): Express {
         cookie: { httpOnly: true, sameSite: 'Lax', secure },
       },
       transactionCookie: { sameSite: 'Lax' },
-      afterCallback: (_req, _res, session) => session,
     }),
   );
 
