@@ -7,13 +7,13 @@ import { activityQueryLimits, createActivityReporter, createUserActivityClient, 
 describe('the UserActivity client', () => {
   let server: Server;
   let port = 0;
-  const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }> = [];
+  const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string; socket: unknown }> = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+        seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, socket: req.socket });
         const id = decodeURIComponent((req.url ?? '').split('/')[4] ?? '');
         if (id === 'slow') return; // never answers
         if (id === 'down') {
@@ -59,6 +59,24 @@ describe('the UserActivity client', () => {
     const failure = await client(500).consume(user, { service: 'memes', limit: 5 }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AppError);
     expect(failure).toMatchObject({ status: 503, code: 'activity-unavailable', retryAfterSeconds: 2 });
+  });
+
+  it('when the call times out or the sidecar is not there, then the 503 says which', async () => {
+    await expect(client(300).stats('slow')).rejects.toMatchObject({ status: 503, detail: 'The activity actor did not answer within 300 ms' });
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const nobody = createUserActivityClient({ daprHost: '127.0.0.1', daprHttpPort: closedPort, daprApiToken: 'sidecar-token' });
+    await expect(nobody.stats('user')).rejects.toMatchObject({ status: 503, detail: 'The sidecar could not be reached' });
+  });
+
+  it('when calls follow one another, then they reuse kept-alive connections to the sidecar', async () => {
+    const before = seen.length;
+    for (let i = 0; i < 5; i++) await client().consume('user', { service: 'memes', limit: 5 });
+    const connections = new Set(seen.slice(before).map((call) => call.socket));
+    expect(connections.size).toBe(1);
+    expect(seen.at(-1)?.headers.connection).toBe('keep-alive');
   });
 
   it("when the actor refuses the input, then it is this service's bug (500), not an outage", async () => {
