@@ -197,7 +197,7 @@ export function createUserUseCases(deps: {
       const user = await mustFind(id);
       const signIn = user.identities.find((identity) => identity.issuer === deps.issuer);
       if (signIn) return deps.activity.stats(signIn.subject);
-      return { lastSeen: null, currentMinute: {}, today: {}, days: {}, rolledUpAt: null, pendingMinutes: {} };
+      return { lastSeen: null, currentMinute: {}, today: {}, days: {}, rolledUpAt: null, pendingMinutes: {}, queries: {}, topQueries: {} };
     },
 
     async list(query) {
