@@ -2,6 +2,7 @@
 // kustomize and validated against the Kubernetes, Dapr and Gateway API schemas; consistency with what npm start runs
 // (services.ts, components/, dapr/, each app's own config schema); hadolint on every Dockerfile; the Tiltfile run in
 // Tilt's Starlark interpreter. The tools come from scripts/install-runtime.sh; nothing here needs a cluster or Docker.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../src/paths';
@@ -24,6 +25,9 @@ type DeclaredSecrets = { secrets: Array<{ name: string; keys: Record<string, { e
 
 
 const overlays = ['manifests/base', 'manifests/overlays/dev', 'manifests/overlays/prod'] as const;
+// The dev overlay reads the audit checkpoint key that the Tiltfile makes once (never committed): make it as Tilt would,
+// so the overlay renders on a fresh clone too.
+execFileSync('bash', [path.join(repoRoot, 'tilt', 'dev-keys.sh')], { stdio: 'pipe' });
 const declared = readYaml<DeclaredSecrets>(path.join(repoRoot, 'manifests', 'secrets.yaml'))[0]!.secrets;
 const rendered = new Map(overlays.map((dir) => [dir, renderKustomization(dir)]));
 const objectsOf = (dir: (typeof overlays)[number]) => rendered.get(dir)!;
