@@ -154,7 +154,7 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 
-  it('when a body is over the ingress limit or a path is unknown, then problem+json rather than an HTML page', async () => {
+  it('when a body is over the ingress limit or an API path is unknown, then problem+json rather than an HTML page', async () => {
     const token = await tokenFor('editor');
     const tooLarge = await api<Problem>('POST', '/api/categories', { token, rawBody: `{"name":"${'x'.repeat(1_100_000)}"}` });
     expect(tooLarge.status).toBe(413);
@@ -162,9 +162,13 @@ describe('the ingress in front of every replica (nginx → daprd ×2 → categor
     const tooLong = await api<Problem>('GET', `/api/categories?q=${'x'.repeat(40_000)}`, { token });
     expect(tooLong.status).toBe(414);
     expect(tooLong.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const unknown = await api<Problem>('GET', '/nowhere', { token });
+    const unknown = await api<Problem>('GET', '/api/nowhere', { token });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    // Outside /api everything is the web front end's: its own 404 is a page.
+    const page = await api<string>('GET', '/nowhere');
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
   });
 
   it('when the whole API document is asked for, then the ingress serves it with servers matching itself; it is read-only', async () => {
