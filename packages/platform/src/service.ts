@@ -8,7 +8,7 @@ import { createApp } from './http';
 import { listen, type RunningService } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import { createActivityReporter, userActivityClientFromConfig } from './user-activity';
+import { createActivityReporter, userActivityClientFromConfig, type ActivityReporter } from './user-activity';
 import { ensureIndexes, openDatabase, type Database, type IndexPlan } from './mongo';
 import type { RevisionOptions } from './revisions';
 
@@ -23,6 +23,11 @@ export interface ServiceDependencies<C> {
   shutdown: AbortSignal;
   /** The service's Prometheus metrics (for a cache's hit and miss counts); undefined without `METRICS_PORT`. */
   metrics: Metrics | undefined;
+  /**
+   * The reporter that counts people's requests on their actors (`ACTIVITY_REPORTING=on`), for a service that counts
+   * more of what they do (memes: their searches) in the same coalesced reports; undefined when reporting is off.
+   */
+  activity: ActivityReporter | undefined;
 }
 
 /** Any schema whose parsed output includes the base config (a service extends `baseConfigSchema`). */
@@ -101,7 +106,7 @@ export async function startService<S extends ServiceConfigSchema>(
       ? createActivityReporter({ service: config.SERVICE_NAME, client: userActivityClientFromConfig(config), logger })
       : undefined;
 
-  const built = definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal, metrics });
+  const built = definition.routes({ config, logger, database, events, revisions, shutdown: stopIndexing.signal, metrics, activity });
   const parts: ServiceParts = isRouter(built) ? { router: built } : built;
   const app = createApp({
     serviceName: config.SERVICE_NAME,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createActivityReporter, reportStartupFailure, sleep, startService, userActivityClientFromConfig } from '@mercato/platform';
+import { reportStartupFailure, sleep, startService, userActivityClientFromConfig } from '@mercato/platform';
 import { memesConfigSchema } from './config';
 import { createMemeRepository, memeIndexes } from './data-access/meme-repository';
 import { createMemeSearchIndex } from './data-access/meme-search-index';
@@ -11,7 +11,7 @@ import { memeRoutes } from './entry-points/api/routes';
 startService({
   configSchema: memesConfigSchema,
   indexes: memeIndexes,
-  routes: ({ config, database, logger, shutdown }) => {
+  routes: ({ config, database, logger, shutdown, activity: reporter }) => {
     const repository = createMemeRepository(database.db);
     const index = createMemeSearchIndex();
     // The caption model is built from the corpus shipped with the service, whether or not it was imported yet.
@@ -23,15 +23,14 @@ startService({
       .filter((caption) => caption.baseName);
     const generator = createCaptionGenerator(corpus, { seed: config.MEMES_GENERATOR_SEED });
     const activity = userActivityClientFromConfig(config);
-    // Searches and their texts reach the person's actor as requests do (coalesced per person and second, off the
-    // request path), in reports of their own: the platform's reporter of requests is not handed to the routes.
-    const searches = config.ACTIVITY_REPORTING === 'on' ? createActivityReporter({ service: config.SERVICE_NAME, client: activity, logger }) : undefined;
     const useCases = createMemeUseCases({
       repository,
       index,
       generator,
       activity,
-      ...(searches && { searches }),
+      // Searches and their texts reach the person's actor in the platform's reports of their requests (coalesced per
+      // person and second, off the request path), so a search costs no report of its own.
+      ...(reporter && { searches: reporter }),
       limits: {
         freePerMinute: config.MEMES_FREE_SEARCHES_PER_MINUTE,
         premiumPerMinute: config.MEMES_PREMIUM_SEARCHES_PER_MINUTE,
@@ -86,9 +85,9 @@ startService({
         };
         refresher = setTimeout(tick, config.MEMES_REFRESH_INTERVAL_MS);
       },
-      stop: async () => {
+      // The reporter is the platform's: it flushes on shutdown after this.
+      stop: () => {
         if (refresher) clearTimeout(refresher);
-        await searches?.stop();
       },
     };
   },
