@@ -259,6 +259,25 @@ describe('the web front end', () => {
     expect(back).toBe(200);
   });
 
+  it('when pages get bad input, then each answers a clear 4xx or shows the problem on the page, never a 5xx', async () => {
+    const watched = await personPage();
+    await signIn(watched.page, 'admin');
+    const statusOf = async (path: string) => (await watched.page.request.get(siteUrl(path), { maxRedirects: 0 })).status();
+    expect(await statusOf('/audit/event?id=%23x')).toBe(404);
+    expect(await statusOf('/audit/event?id=a&id=b')).toBe(404);
+    expect(await statusOf('/products/not-a-product')).toBeGreaterThanOrEqual(400);
+    expect(await statusOf('/products/not-a-product')).toBeLessThan(500);
+    expect(await statusOf('/users/not-a-user')).toBeLessThan(500);
+    for (const path of ['/?price_min=cheap', '/?category=nope', '/?q=a&q=b&sort=sideways', '/audit?from=yesterday', '/users?page=-1', '/memes?lat=91&lon=0']) {
+      const response = await watched.page.goto(siteUrl(path));
+      expect([path, response?.status()]).toEqual([path, 200]);
+      expect([path, await watched.page.locator('.problem, .error').count()]).not.toEqual([path, 0]);
+    }
+    const token = await watched.page.locator('input[name="_csrf"]').first().inputValue();
+    const repeated = await watched.page.request.post(siteUrl('/categories'), { data: `name=x&slug=x-${run}&_csrf=${token}&_csrf=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0 });
+    expect(repeated.status()).toBe(403);
+  });
+
   it('when a sign-in link names another site to return to, then the person lands on this site', async () => {
     const watched = await personPage();
     await watched.page.goto(siteUrl('/login?returnTo=https%3A%2F%2Fevil.example%2F'));

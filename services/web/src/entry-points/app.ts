@@ -151,7 +151,11 @@ export function createWebApp(options: WebAppOptions): Express {
     getSessionIdentifier: (req) => String((req.cookies as Record<string, unknown> | undefined)?.[sessionCookieName] ?? ''),
     cookieName: csrfCookieName,
     cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
-    getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?.[csrfFieldName] as string | undefined,
+    // Only a single string counts: a repeated field arrives as an array and is refused like a missing one.
+    getCsrfTokenFromRequest: (req) => {
+      const token = (req.body as Record<string, unknown> | undefined)?.[csrfFieldName];
+      return typeof token === 'string' ? token : undefined;
+    },
   });
   // Pages take GET and form POSTs only: any other method names no resource here (and never reaches the CSRF check).
   app.use((req, res, next) => {
