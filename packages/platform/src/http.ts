@@ -33,7 +33,20 @@ export interface AppOptions {
   onPersonRequest?: ((principal: Principal) => void) | undefined;
 }
 
-const healthPaths = ['/healthz', '/readyz'] as const;
+/** The probes, which the app-token check lets through (the kubelet and the devstack call them without a token). */
+export const healthPaths = ['/healthz', '/readyz'] as const;
+
+/** `/healthz` (the process answers) and `/readyz` (every check passes and the app takes work), the same in every app. */
+export function serveProbes(app: Express, readiness: readonly ReadinessCheck[], isAcceptingWork: () => boolean): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await checkReadiness(readiness);
+    const ready = report.status === 'ready' && isAcceptingWork();
+    res.status(ready ? 200 : 503).json(ready ? report : { ...report, status: 'not-ready' });
+  });
+}
 
 const logLevelBody = z.object({ level: z.enum(logLevels) });
 
@@ -52,15 +65,7 @@ export function createApp(options: AppOptions): Express {
   app.use(withRequestContext(logger, options.metrics));
   app.use(fixedHeaders(helmet()));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'alive' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const report = await checkReadiness(options.readiness);
-    const ready = report.status === 'ready' && options.isAcceptingWork();
-    res.status(ready ? 200 : 503).json(ready ? report : { ...report, status: 'not-ready' });
-  });
-
+  serveProbes(app, options.readiness, options.isAcceptingWork);
   app.use(requireAppApiToken(options.appApiToken, healthPaths));
   app.use(jsonBodies(express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'], strict: true })));
   app.use(readPrincipal(options.resourceClient));

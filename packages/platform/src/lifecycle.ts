@@ -77,3 +77,28 @@ export async function listen(options: ListenOptions): Promise<RunningService> {
   });
   return { server, shutdown };
 }
+
+/**
+ * Serves an app that does not go through startService (no database of its own: the actor host, the web front end):
+ * the app is built with a switch that turns false as soon as shutdown starts, for its readiness and its refusal of new
+ * work, then listens with the platform's shutdown.
+ */
+export function serveApp(options: {
+  config: { APP_HOST: string; APP_PORT: number; SHUTDOWN_GRACE_MS: number };
+  logger: Logger;
+  build: (isAcceptingWork: () => boolean) => Express;
+  onShutdown?: ListenOptions['onShutdown'];
+}): Promise<RunningService> {
+  let accepting = true;
+  return listen({
+    app: options.build(() => accepting),
+    host: options.config.APP_HOST,
+    port: options.config.APP_PORT,
+    logger: options.logger,
+    graceMs: options.config.SHUTDOWN_GRACE_MS,
+    setAcceptingWork: (value) => {
+      accepting = value;
+    },
+    onShutdown: options.onShutdown ?? [],
+  });
+}

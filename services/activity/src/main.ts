@@ -1,5 +1,5 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel as DaprLogLevel } from '@dapr/dapr';
-import { createApp, createLogger, listen, loadConfig, reportStartupFailure, sidecarCheck } from '@mercato/platform';
+import { createApp, createLogger, loadConfig, reportStartupFailure, serveApp, sidecarCheck } from '@mercato/platform';
 import { Router } from 'express';
 import { activityConfigSchema } from './config';
 import { actorHostRoutes } from './entry-points/actors/routes';
@@ -22,35 +22,28 @@ async function main() {
     daprApiToken: config.DAPR_API_TOKEN,
     logger: { level: DaprLogLevel.Warn },
   });
-  let accepting = true;
-  const app = createApp({
-    serviceName: config.SERVICE_NAME,
+  await serveApp({
+    config,
     logger,
-    appApiToken: config.APP_API_TOKEN,
-    bodyLimit: config.BODY_LIMIT,
-    resourceClient: config.AUTH_RESOURCE_CLIENT,
-    readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
-    routes: Router().use(activityApiRoutes()).use(actorHostRoutes({
-      daprClient,
-      actorClass: userActivityActor({
-        rollupIntervalSeconds: config.ACTIVITY_ROLLUP_INTERVAL_SECONDS,
-        keepDays: config.ACTIVITY_KEEP_DAYS,
+    build: (isAcceptingWork) =>
+      createApp({
+        serviceName: config.SERVICE_NAME,
         logger,
+        appApiToken: config.APP_API_TOKEN,
+        bodyLimit: config.BODY_LIMIT,
+        resourceClient: config.AUTH_RESOURCE_CLIENT,
+        readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
+        routes: Router().use(activityApiRoutes()).use(actorHostRoutes({
+          daprClient,
+          actorClass: userActivityActor({
+            rollupIntervalSeconds: config.ACTIVITY_ROLLUP_INTERVAL_SECONDS,
+            keepDays: config.ACTIVITY_KEEP_DAYS,
+            logger,
+          }),
+          idleTimeout: config.ACTIVITY_IDLE_TIMEOUT,
+        })),
+        isAcceptingWork,
       }),
-      idleTimeout: config.ACTIVITY_IDLE_TIMEOUT,
-    })),
-    isAcceptingWork: () => accepting,
-  });
-  await listen({
-    app,
-    host: config.APP_HOST,
-    port: config.APP_PORT,
-    logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    setAcceptingWork: (value) => {
-      accepting = value;
-    },
-    onShutdown: [],
   });
 }
 

@@ -1,4 +1,4 @@
-import { createLogger, createServiceInvoker, listen, loadConfig, reportStartupFailure, sidecarCheck } from '@mercato/platform';
+import { createLogger, createServiceInvoker, loadConfig, reportStartupFailure, serveApp, sidecarCheck } from '@mercato/platform';
 import { webConfigSchema } from './config';
 import { createPlatformApi } from './data-access/platform-api';
 import { DaprSessionStore } from './data-access/session-store';
@@ -27,26 +27,19 @@ async function main() {
     logger,
   });
   const pages = createPages();
-  let accepting = true;
-  const app = createWebApp({
+  await serveApp({
     config,
     logger,
-    sessions,
-    pages,
-    readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
-    isAcceptingWork: () => accepting,
-    routers: [catalogPages(api, pages), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
-  });
-  await listen({
-    app,
-    host: config.APP_HOST,
-    port: config.APP_PORT,
-    logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    setAcceptingWork: (value) => {
-      accepting = value;
-    },
-    onShutdown: [],
+    build: (isAcceptingWork) =>
+      createWebApp({
+        config,
+        logger,
+        sessions,
+        pages,
+        readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
+        isAcceptingWork,
+        routers: [catalogPages(api, pages), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
+      }),
   });
 }
 

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { checkReadiness, fixedHeaders, requestContext, requireAppApiToken, type Logger, type ReadinessCheck } from '@mercato/platform';
+import { fixedHeaders, healthPaths, requestContext, requireAppApiToken, serveProbes, type Logger, type ReadinessCheck } from '@mercato/platform';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response, type Router } from 'express';
@@ -24,7 +24,6 @@ export interface WebAppOptions {
   routers: readonly Router[];
 }
 
-const healthPaths = ['/healthz', '/readyz'] as const;
 export const sessionCookieName = 'mercato.session';
 export const csrfCookieName = 'mercato.csrf';
 /** The hidden field every state-changing form carries (double submit with the CSRF cookie). */
@@ -75,14 +74,7 @@ export function createWebApp(options: WebAppOptions): Express {
     ),
   );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'alive' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const report = await checkReadiness(options.readiness);
-    const ready = report.status === 'ready' && options.isAcceptingWork();
-    res.status(ready ? 200 : 503).json(ready ? report : { ...report, status: 'not-ready' });
-  });
+  serveProbes(app, options.readiness, options.isAcceptingWork);
   app.use(requireAppApiToken(config.APP_API_TOKEN, healthPaths));
   app.use(
     '/static',
