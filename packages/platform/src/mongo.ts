@@ -145,3 +145,22 @@ export async function insertSkippingDuplicates<T extends Document>(collection: C
     return new Set(writeErrors.map((writeError) => writeError.index));
   }
 }
+
+/**
+ * Hands what a cursor yields to `handle` in batches of `batchSize` (the last one shorter; an empty source hands over
+ * nothing) and returns how many there were: loading an in-memory index, a backfill.
+ */
+export async function forEachInBatches<T>(source: AsyncIterable<T>, batchSize: number, handle: (batch: T[]) => void | Promise<void>): Promise<number> {
+  let count = 0;
+  let batch: T[] = [];
+  for await (const item of source) {
+    batch.push(item);
+    if (batch.length === batchSize) {
+      await handle(batch);
+      count += batch.length;
+      batch = [];
+    }
+  }
+  if (batch.length) await handle(batch);
+  return count + batch.length;
+}

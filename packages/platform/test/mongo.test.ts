@@ -1,5 +1,5 @@
 import { MongoServerError } from 'mongodb';
-import { isDuplicateKey } from '../src/mongo';
+import { forEachInBatches, isDuplicateKey } from '../src/mongo';
 
 const serverError = (code: number, errmsg: string) => new MongoServerError({ code, errmsg, message: errmsg });
 
@@ -15,5 +15,23 @@ describe('isDuplicateKey', () => {
   it('when another internal error occurs, then it is not taken for a duplicate', () => {
     expect(isDuplicateKey(serverError(1, 'disk I/O error'))).toBe(false);
     expect(isDuplicateKey(new Error('E11000'))).toBe(false);
+  });
+});
+
+describe('forEachInBatches', () => {
+  async function* numbers(n: number) {
+    for (let i = 0; i < n; i++) yield i;
+  }
+
+  it('when the source does not fill the last batch, then the last batch is shorter and the count is exact', async () => {
+    const batches: number[][] = [];
+    expect(await forEachInBatches(numbers(5), 2, (batch) => void batches.push(batch))).toBe(5);
+    expect(batches).toEqual([[0, 1], [2, 3], [4]]);
+  });
+
+  it('when the source is empty, then nothing is handed over', async () => {
+    const handle = jest.fn();
+    expect(await forEachInBatches(numbers(0), 3, handle)).toBe(0);
+    expect(handle).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { insertSkippingDuplicates, type IndexPlan } from '@mercato/platform';
+import { forEachInBatches, insertSkippingDuplicates, type IndexPlan } from '@mercato/platform';
 import type { Db } from 'mongodb';
 import type { Meme } from '../domain/meme-schema';
 
@@ -60,20 +60,7 @@ export function createMemeRepository(db: Db): MemeRepository {
       const doc = await memes.findOne({ _id: id });
       return doc ? toMeme(doc) : undefined;
     },
-    async forEachBatch(handle, batchSize = 1000) {
-      let count = 0;
-      let batch: Meme[] = [];
-      for await (const doc of memes.find({}).batchSize(batchSize)) {
-        batch.push(toMeme(doc));
-        if (batch.length === batchSize) {
-          handle(batch);
-          count += batch.length;
-          batch = [];
-        }
-      }
-      if (batch.length) handle(batch);
-      return count + batch.length;
-    },
+    forEachBatch: (handle, batchSize = 1000) => forEachInBatches(memes.find({}).batchSize(batchSize).map(toMeme), batchSize, handle),
     storedSince: async (since) => (await memes.find({ storedAt: { $gte: since } }).toArray()).map(toMeme),
     storedMark: async () => (await marks.findOne({ _id: storedMarkId }))?.token,
   };

@@ -3,6 +3,7 @@ import {
   defaultRevisionOptions,
   deletedWithEvent,
   findLiveById,
+  forEachInBatches,
   isDatabaseUnavailable,
   isDuplicateKey,
   live,
@@ -219,33 +220,14 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
 
     countInCategory: (categoryId) => products.countDocuments({ categoryIds: categoryId, ...live }),
 
-    async forEachBatch(handle, batchSize = 2000) {
-      let count = 0;
-      let batch: Product[] = [];
-      // Sorted by _id so a load is a plain index walk; no skip, so its cost does not grow with the catalog.
-      for await (const doc of products.find({ ...live }, { ...options, batchSize }).sort({ _id: 1 })) {
-        batch.push(toProduct(doc));
-        if (batch.length === batchSize) {
-          handle(batch);
-          count += batch.length;
-          batch = [];
-        }
-      }
-      if (batch.length) handle(batch);
-      return count + batch.length;
-    },
+    // Sorted by _id so a load is a plain index walk; no skip, so its cost does not grow with the catalog.
+    forEachBatch: (handle, batchSize = 2000) =>
+      forEachInBatches(products.find({ ...live }, { ...options, batchSize }).sort({ _id: 1 }).map(toProduct), batchSize, handle),
 
     backfillSkuKeys: () =>
       keys.backfill(async (handle) => {
-        let batch: Array<{ productId: string; sku: string }> = [];
-        for await (const doc of products.find({ ...live }, { projection: { sku: 1 }, batchSize: 2000 })) {
-          batch.push({ productId: doc._id, sku: doc.sku });
-          if (batch.length === 2000) {
-            await handle(batch);
-            batch = [];
-          }
-        }
-        await handle(batch);
+        const skus = products.find({ ...live }, { projection: { sku: 1 }, batchSize: 2000 }).map((doc) => ({ productId: doc._id, sku: doc.sku }));
+        await forEachInBatches(skus, 2000, handle);
       }),
   };
 }
