@@ -24,6 +24,8 @@ export const webConfigSchema = baseConfigSchema
     SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(300).default(36_000),
     /** Refresh the access token when it has fewer seconds left than this (tokens live 5 minutes: request-flow.md). */
     TOKEN_REFRESH_LEEWAY_SECONDS: z.coerce.number().int().min(0).max(240).default(60),
+    /** The catalog's one currency (as the products service's CATALOG_CURRENCY): prices are typed and shown in it. */
+    CATALOG_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('USD'),
     /** How long a page waits for a service before it shows "service unavailable". */
     API_TIMEOUT_MS: z.coerce.number().int().min(100).default(8000),
     BODY_LIMIT: z.string().default('64kb'),

@@ -38,7 +38,7 @@ async function main() {
         pages,
         readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
         isAcceptingWork,
-        routers: [catalogPages(api, pages), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
+        routers: [catalogPages(api, pages, config.CATALOG_CURRENCY), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
       }),
   });
 }

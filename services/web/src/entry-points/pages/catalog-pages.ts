@@ -23,7 +23,7 @@ const flatten = (nodes: CategoryNode[], depth = 0): Array<CategoryNode & { depth
   nodes.flatMap((node) => [{ ...node, depth }, ...flatten(node.children, depth + 1)]);
 
 /** Catalog: search with filters and facet counts, category navigation, product pages, editors' forms. */
-export function catalogPages(api: PlatformApi, pages: Pages, currency = 'USD'): Router {
+export function catalogPages(api: PlatformApi, pages: Pages, currency: string): Router {
   const router = Router();
   const categoryTree = async () => (await api.get<{ items: CategoryNode[] }>('categories', '/categories', { tree: true, depth: 10 })).body.items;
   const view = { formatMoney, searchLink };
@@ -47,7 +47,7 @@ export function catalogPages(api: PlatformApi, pages: Pages, currency = 'USD'): 
       }
     }
     const categoryNames = Object.fromEntries(flatten(tree).map((c) => [c.id, c.name]));
-    pages.send(res, 200, 'catalog/home', { title: search.form['q'] ? `Search: ${search.form['q']}` : 'Catalog', ...view, tree, categoryNames, search, results, problem });
+    pages.send(res, 200, 'catalog/home', { title: search.form['q'] ? `Search: ${search.form['q']}` : 'Catalog', ...view, currency, tree, categoryNames, search, results, problem });
   });
 
   router.get('/products/new', requireSignIn, requireAbility('canEdit', 'create products'), async (_req, res) => {
