@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { openDatabase } from '@mercato/platform';
+import { isFerretDb, openDatabase } from '@mercato/platform';
 import { fetchServiceToken } from '../../keycloak';
 import { repoRoot } from '../../paths';
 import type { Sidecar, Stack } from '../../stack';
@@ -351,11 +351,17 @@ async function pubsub(context: BenchContext, db: AuditDatabase, count: number, s
   };
 }
 
-/** (c) The same events, one `insertOne` each, into a scratch collection with the audit events' indexes: what batching saves. */
+/**
+ * (c) The same events, one `insertOne` each, into a scratch collection with the indexes the audit service's own
+ * collection has on this backend: what batching saves. On FerretDB that is the unique ones only, as `ensureIndexes`
+ * creates (none of the audit events' five is unique): a baseline paying for four indexes the service does not have
+ * would flatter the ratios.
+ */
 async function perEventBaseline(context: BenchContext, db: AuditDatabase, events: ReadonlyArray<ReturnType<typeof apiEvent>>, run: string): Promise<PhaseResult> {
   const { documentOf, auditEventIndexes } = auditRepositoryModule();
   const scratch = db.collection<{ _id: string }>(`bench_per_event_${run}`);
-  const indexes = auditEventIndexes['audit_events'] ?? [];
+  const onFerretDb = await isFerretDb(db);
+  const indexes = (auditEventIndexes['audit_events'] ?? []).filter((index) => index.unique || !onFerretDb);
   if (indexes.length) await scratch.createIndexes(indexes.map((index) => ({ key: index.key, name: index.name, ...(index.unique ? { unique: true } : {}) })));
   const receivedAt = new Date().toISOString();
   const documents = events.map((event) => documentOf({ ...event, receivedAt, traceId: null }, 'baseline', 'baseline'));
@@ -386,7 +392,7 @@ async function perEventBaseline(context: BenchContext, db: AuditDatabase, events
       stored,
       lost: Math.max(0, latencies.length - stored),
       cpu: cpuLine,
-      extra: `${baselineWriters} writers over the driver's pool, the audit events' ${indexes.length} indexes${failed ? `; ${failed} inserts failed (first: ${firstFailure})` : ''}`,
+      extra: `${baselineWriters} writers over the driver's pool, ${indexes.length} of the audit events' indexes, as the service's collection has them here${failed ? `; ${failed} inserts failed (first: ${firstFailure})` : ''}`,
     };
   } finally {
     await scratch.drop().catch(() => undefined);
