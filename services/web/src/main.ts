@@ -1,4 +1,4 @@
-import { createLogger, createServiceInvoker, loadConfig, reportStartupFailure, serveApp, sidecarCheck } from '@mercato/platform';
+import { createLogger, createMetrics, createServiceInvoker, loadConfig, reportStartupFailure, serveApp, sidecarCheck } from '@mercato/platform';
 import { webConfigSchema } from './config';
 import { createPlatformApi } from './data-access/platform-api';
 import { DaprSessionStore } from './data-access/session-store';
@@ -27,6 +27,9 @@ async function main() {
     logger,
   });
   const pages = createPages();
+  // Prometheus `/metrics` on its own port, never behind the sidecar or the ingress, as in every service.
+  const metrics = config.METRICS_PORT === undefined ? undefined : createMetrics(config.SERVICE_NAME);
+  const closeMetrics = metrics && config.METRICS_PORT !== undefined ? await metrics.serve(config.METRICS_PORT, config.METRICS_HOST) : undefined;
   await serveApp({
     config,
     logger,
@@ -39,7 +42,9 @@ async function main() {
         readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
         isAcceptingWork,
         routers: [catalogPages(api, pages, config.CATALOG_CURRENCY), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
+        metrics,
       }),
+    onShutdown: [() => closeMetrics?.()],
   });
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { api, controlProcess, eventually, tokenFor } from '@mercato/devstack';
+import { api, controlProcess, eventually, stackInfo, tokenFor } from '@mercato/devstack';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newWatchedPage, screenshot, seriousAccessibilityViolations, signIn, signOut, siteUrl, type WatchedPage } from './browser';
 
@@ -67,6 +67,16 @@ describe('the web front end', () => {
     await watched.page.goto(siteUrl('/'));
     expect(await headingOf(watched.page)).toBe('Welcome to Mercato');
     await checkPage(watched, 'welcome');
+  });
+
+  it('when pages are served, then each replica counts them on its own metrics port, which the ingress never serves', async () => {
+    await fetch(siteUrl('/'));
+    for (const replica of stackInfo().replicas['web'] ?? []) {
+      const metrics = await fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('http_request_duration_seconds');
+    }
+    expect((await fetch(siteUrl('/metrics'))).status).toBe(404);
   });
 
   it.each(['viewer', 'editor', 'admin', 'auditor', 'premium'])('when %s signs in on the Keycloak page, then the site shows who is signed in', async (username) => {

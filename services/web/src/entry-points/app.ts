@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { fixedHeaders, healthPaths, requestContext, requireAppApiToken, serveProbes, type Logger, type ReadinessCheck } from '@mercato/platform';
+import { fixedHeaders, healthPaths, requestContext, requireAppApiToken, serveProbes, type Logger, type Metrics, type ReadinessCheck } from '@mercato/platform';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response, type Router } from 'express';
@@ -22,6 +22,8 @@ export interface WebAppOptions {
   isAcceptingWork: () => boolean;
   /** The site's pages, each router mounted at `/`. */
   routers: readonly Router[];
+  /** When given, every request's latency goes into its histogram, as in every service (metrics.ts). */
+  metrics?: Pick<Metrics, 'observeRequest'> | undefined;
 }
 
 export const sessionCookieName = 'mercato.session';
@@ -46,7 +48,7 @@ export function createWebApp(options: WebAppOptions): Express {
   app.set('query parser', 'simple');
   app.set('etag', false);
 
-  app.use(requestLine(logger));
+  app.use(requestLine(logger, options.metrics));
   app.use(
     fixedHeaders(
       helmet({
@@ -201,7 +203,7 @@ export function createWebApp(options: WebAppOptions): Express {
 /** The CSRF tokens' key, derived from the session secret so a deployment has one secret to manage, not two. */
 const csrfSecret = (sessionSecret: string) => createHmac('sha256', sessionSecret).update('mercato-web-csrf').digest('base64url');
 
-function requestLine(logger: Logger) {
+function requestLine(logger: Logger, metrics: WebAppOptions['metrics']) {
   return (req: Request, res: Response, next: NextFunction) => {
     const requestId = req.header('x-request-id') ?? randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -209,7 +211,9 @@ function requestLine(logger: Logger) {
     const { method } = req;
     const pathOnly = req.path;
     res.once('close', () => {
-      logger.request({ method, path: pathOnly, status: res.statusCode, durationMs: performance.now() - started, requestId, aborted: !res.writableFinished });
+      const durationMs = performance.now() - started;
+      metrics?.observeRequest(req, res, durationMs);
+      logger.request({ method, path: pathOnly, status: res.statusCode, durationMs, requestId, aborted: !res.writableFinished });
     });
     next();
   };
