@@ -12,9 +12,14 @@ describe('graceful shutdown', () => {
   it('when shutdown starts during a request, then the request completes, new work is refused and hooks run after', async () => {
     const app = express();
     let release: () => void = () => undefined;
+    let entered: () => void = () => undefined;
+    const handlerEntered = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     // Declared before the handler uses it; the response's end is recorded by the server, where the order is decided.
     const order: string[] = [];
     app.get('/slow', async (_req, res) => {
+      entered();
       await new Promise<void>((resolve) => {
         release = resolve;
       });
@@ -37,7 +42,9 @@ describe('graceful shutdown', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
 
     const inFlight = fetch(`http://127.0.0.1:${port}/slow`).then((r) => r.json());
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Shutdown starts once the request is in the handler (a fixed pause lost the race on a loaded machine: the
+    // connection was still idle when the server closed it).
+    await handlerEntered;
     const stopped = running.shutdown('test');
     expect(accepting).toBe(false);
     release();
