@@ -126,12 +126,17 @@ function postToSidecar(target: { host: string; port: number; path: string }, hea
   });
 }
 
+/** The longest id an actor may have; a token's `sub` from the realm (a UUID) is far shorter. */
+export const maxActivityUserIdLength = 256;
+
 export function createUserActivityClient(options: UserActivityClientOptions): UserActivityClient {
   const base = '/v1.0/actors/UserActivity';
   const timeoutMs = options.timeoutMs ?? 3000;
 
   async function call<T>(userId: string, method: string, body: unknown, answer: z.ZodType<T>): Promise<T> {
-    if (userId.length === 0 || userId.length > 256) throw new AppError('internal', { detail: 'A user id has 1 to 256 characters' });
+    if (userId.length === 0 || userId.length > maxActivityUserIdLength) {
+      throw new AppError('internal', { detail: `A user id has 1 to ${maxActivityUserIdLength} characters` });
+    }
     let response: { status: number; text: string };
     try {
       response = await postToSidecar(

@@ -105,6 +105,15 @@ describe('users through ingress → daprd (bearer) → app → FerretDB, Keycloa
     expect(taken.body.type).toBe(problem('identity-taken'));
   });
 
+  it("when a user's realm identity names a subject longer than any sign-in's, then their stats are empty, not a 500", async () => {
+    const user = await create({ email: newEmail(), name: 'Long subject' });
+    const linked = await call('POST', `/api/users/${user.id}/identities`, { body: { issuer: stackInfo().issuer, subject: `s${'x'.repeat(290)}` } });
+    expect(linked.status).toBe(200);
+    const stats = await call('GET', `/api/users/${user.id}/stats`);
+    expect(stats.status).toBe(200);
+    expect(stats.body).toMatchObject({ lastSeen: null, queries: {}, topQueries: {} });
+  });
+
   it('when users are listed, then page numbers carry the total and cursors walk every user once', async () => {
     const prefix = `Pager ${unique()}`;
     for (let n = 0; n < 5; n += 1) await create({ email: newEmail('pager'), name: `${prefix} ${n}` });

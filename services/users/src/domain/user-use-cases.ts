@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, pageOf, pageRequestOf, staleVersion, type EventPublisher, type Logger, type Page, type UserActivityClient, type UserActivityStats } from '@mercato/platform';
+import { AppError, maxActivityUserIdLength, pageOf, pageRequestOf, staleVersion, type EventPublisher, type Logger, type Page, type UserActivityClient, type UserActivityStats } from '@mercato/platform';
 import type { CustomerNumbers } from '../data-access/customer-numbers';
 import type { KeycloakAccounts } from '../data-access/keycloak-accounts';
 import type { UserRepository, WriteOutcome } from '../data-access/user-repository';
@@ -199,7 +199,9 @@ export function createUserUseCases(deps: {
 
     async statsOf(id) {
       const user = await mustFind(id);
-      const signIn = user.identities.find((identity) => identity.issuer === deps.issuer);
+      // An identity correlated by hand may name a subject no sign-in of this realm can have (longer than any actor
+      // id): that person has never been counted.
+      const signIn = user.identities.find((identity) => identity.issuer === deps.issuer && identity.subject.length <= maxActivityUserIdLength);
       if (signIn) return deps.activity.stats(signIn.subject);
       return { lastSeen: null, currentMinute: {}, today: {}, days: {}, rolledUpAt: null, pendingMinutes: {}, queries: {}, topQueries: {} };
     },
