@@ -35,7 +35,8 @@ def filter_case(ctx, case):
     """Drops generated searches that break a rule across parameters, which OpenAPI cannot state and the service refuses
     with 400 by design (products' GET /products): a cursor is bound to the ordering it was issued in (the drawn ones
     come from the default ordering, so a cursor goes only without `q`, `sort` and `order`); `price_min` above
-    `price_max`; `subtree` without `category`; a numeric `from` above `to` (audit's GET /audit/verify); a `page` number
+    `price_max`; `subtree` without `category`; a numeric `from` above `to` (audit's GET /audit/verify); memes' `query`
+    without a letter or digit; a `page` number
     with a `cursor` (users' GET /users takes one or the other); memes' `lat` without `lon` (or the reverse), `radiusKm`
     without both, and coordinates or radius out of their range (sent as decimal strings, whose bounds the document
     cannot state). A `filter_case` hook, since schemathesis applies it in every phase
@@ -64,5 +65,10 @@ def filter_case(ctx, case):
             return False
     start, end = _number(query.get("from")), _number(query.get("to"))
     if start is not None and end is not None and start > end:
+        return False
+    # Memes' `query` must hold a letter or a digit of any script (\p{L}\p{N}, which an OpenAPI pattern cannot say in a
+    # way Python's re reads); str.isalnum covers the same classes.
+    text = query.get("query")
+    if isinstance(text, str) and text.strip() and not any(c.isalnum() for c in text):
         return False
     return True

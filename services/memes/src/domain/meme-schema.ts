@@ -74,7 +74,7 @@ export const memeSearchQuerySchema = z
     query: freeText(200, { blank: false, inUrl: true })
       .refine((text) => text === '' || /[\p{L}\p{N}]/u.test(text), 'must contain a letter or a digit') // '' is "blank" already
       .optional()
-      .meta({ description: 'Words to find in the captions and base name, any script, accents and case ignored; every word must match, as typed or as the start of a word' }),
+      .meta({ description: 'Words to find in the captions and base name, any script, accents and case ignored; every word must match, as typed or as the start of a word; it must hold at least one letter or digit' }),
     fuzzy: z.enum(['true', 'false']).optional().meta({ description: 'With `true`, words with typos match too (1 edit for 3–5 letters, 2 from 6), ranked after exact and prefix matches' }),
     base: freeText(100, { blank: false, inUrl: true })
       .optional()
