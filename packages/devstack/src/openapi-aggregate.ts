@@ -120,12 +120,14 @@ export function mergeOpenApiDocuments(documents: readonly ServiceApiDocument[], 
 
 /**
  * The whole API's document for the services the devstack runs, reached at `ingressBaseUrl`. Services whose build
- * publishes no document (see the convention above), and internal apps the ingress does not route to, are left out.
+ * publishes no document (see the convention above), internal apps the ingress does not route to, and the browser front
+ * end are left out.
  */
 export function renderAggregateOpenApi(services: readonly ServiceSpec[], ingressBaseUrl: string): Record<string, unknown> {
-  const documents = services.flatMap(({ appId, ingress }) => {
-    // An internal app (no ingress) is not part of the public API, whatever its build holds.
-    const document = ingress ? loadServiceApiDocument({ appId }) : undefined;
+  const documents = services.flatMap(({ appId, ingress, browserClient }) => {
+    // An internal app (no ingress) is not part of the public API, whatever its build holds; nor is a browser front
+    // end, whose document describes its pages and is served at its own `/openapi.json`.
+    const document = ingress && !browserClient ? loadServiceApiDocument({ appId }) : undefined;
     return ingress && document ? [{ service: { appId, ingress }, document }] : [];
   });
   return mergeOpenApiDocuments(documents, ingressBaseUrl);

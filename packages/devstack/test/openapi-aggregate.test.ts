@@ -1,5 +1,5 @@
 import { apiDocumentModule, mergeOpenApiDocuments, renderAggregateOpenApi } from '../src/openapi-aggregate';
-import { platformServices } from '../src/services';
+import { frontEndServices, platformServices } from '../src/services';
 
 const problem = { type: 'object', properties: { type: { type: 'string' } } };
 const bearer = { type: 'http', scheme: 'bearer' };
@@ -70,5 +70,11 @@ describe('the whole API document', () => {
     for (const service of platformServices) {
       expect(Object.keys(document.paths).some((p) => p.startsWith(service.ingress.prefix))).toBe(true);
     }
+  });
+
+  it('when the front end is rendered with them, then its pages stay out of the API document', () => {
+    const withWeb = renderAggregateOpenApi([...platformServices, ...frontEndServices], '') as { paths: Record<string, unknown> };
+    const without = renderAggregateOpenApi(platformServices, '') as { paths: Record<string, unknown> };
+    expect(Object.keys(withWeb.paths)).toEqual(Object.keys(without.paths));
   });
 });

@@ -2,11 +2,13 @@ import { createLogger, createMetrics, createServiceInvoker, loadConfig, reportSt
 import { webConfigSchema } from './config';
 import { createPlatformApi } from './data-access/platform-api';
 import { DaprSessionStore } from './data-access/session-store';
+import { webApiRoutes } from './entry-points/api/routes';
 import { createWebApp } from './entry-points/app';
 import { auditPages } from './entry-points/pages/audit-pages';
 import { catalogPages } from './entry-points/pages/catalog-pages';
 import { memePages } from './entry-points/pages/meme-pages';
 import { createPages } from './entry-points/pages/render';
+import { sessionPages } from './entry-points/pages/session-pages';
 import { userPages } from './entry-points/pages/user-pages';
 
 /**
@@ -41,7 +43,7 @@ async function main() {
         pages,
         readiness: [sidecarCheck(config.DAPR_HOST, config.DAPR_HTTP_PORT)],
         isAcceptingWork,
-        routers: [catalogPages(api, pages, config.CATALOG_CURRENCY), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
+        routers: [webApiRoutes(), sessionPages(pages), catalogPages(api, pages, config.CATALOG_CURRENCY), auditPages(api, pages), userPages(api, pages), memePages(api, pages)],
         metrics,
       }),
     onShutdown: [() => closeMetrics?.()],

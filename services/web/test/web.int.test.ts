@@ -55,7 +55,7 @@ async function checkPage(watched: WatchedPage, name: string): Promise<void> {
 const headingOf = (page: Page) => page.getByRole('heading', { level: 1 }).first().textContent();
 
 describe('the web front end', () => {
-  it('when anyone opens the site, then pages carry a strict CSP and the welcome page offers sign-in', async () => {
+  it('when anyone opens the site, then pages carry a strict CSP, the welcome page offers sign-in and the OpenAPI document of the pages is served', async () => {
     const response = await fetch(siteUrl('/'));
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(response.status).toBe(200);
@@ -67,6 +67,9 @@ describe('the web front end', () => {
     await watched.page.goto(siteUrl('/'));
     expect(await headingOf(watched.page)).toBe('Welcome to Mercato');
     await checkPage(watched, 'welcome');
+    const document = await fetch(siteUrl('/openapi.json'));
+    expect(document.status).toBe(200);
+    expect(Object.keys(((await document.json()) as { paths: Record<string, unknown> }).paths)).toEqual(expect.arrayContaining(['/', '/products/{id}', '/login']));
   });
 
   it('when pages are served, then each replica counts them on its own metrics port, which the ingress never serves', async () => {

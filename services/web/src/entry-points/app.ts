@@ -11,6 +11,7 @@ import type { DaprSessionStore } from '../data-access/session-store';
 import { problemViewOf } from '../domain/problem-view';
 import { safeReturnTo } from '../domain/return-to';
 import { anonymous, viewerOf } from '../domain/viewer';
+import { csrfCookieName, csrfFieldName, sessionCookieName } from './cookies';
 import type { Pages } from './pages/render';
 
 export interface WebAppOptions {
@@ -20,16 +21,12 @@ export interface WebAppOptions {
   pages: Pages;
   readiness: readonly ReadinessCheck[];
   isAcceptingWork: () => boolean;
-  /** The site's pages, each router mounted at `/`. */
+  /** The site's pages (sign-in and sign-out among them) and its document, each router mounted at `/`. */
   routers: readonly Router[];
   /** When given, every request's latency goes into its histogram, as in every service (metrics.ts). */
   metrics?: Pick<Metrics, 'observeRequest'> | undefined;
 }
 
-export const sessionCookieName = 'mercato.session';
-export const csrfCookieName = 'mercato.csrf';
-/** The hidden field every state-changing form carries (double submit with the CSRF cookie). */
-export const csrfFieldName = '_csrf';
 
 /**
  * The web's Express app. It is not the platform's API app (createApp): it answers HTML, takes form posts, and holds
@@ -97,7 +94,7 @@ export function createWebApp(options: WebAppOptions): Express {
       authorizationParams: { response_type: 'code', scope: 'openid profile email' },
       // Signing out ends the Keycloak session too, not only this site's.
       idpLogout: true,
-      // Sign-in and sign-out are this app's own routes below: sign-in checks returnTo, sign-out is a CSRF-checked POST.
+      // Sign-in and sign-out are this app's own routes (pages/session-pages.ts): returnTo checked, sign-out CSRF-checked.
       routes: { login: false, logout: false, postLogoutRedirect: '/signed-out' },
       session: {
         name: sessionCookieName,
@@ -161,10 +158,6 @@ export function createWebApp(options: WebAppOptions): Express {
     res.locals['csrfToken'] = generateCsrfToken(req, res);
     next();
   });
-
-  app.get('/login', (req, res) => res.oidc.login({ returnTo: safeReturnTo(req.query['returnTo']) }));
-  app.post('/logout', (_req, res) => res.oidc.logout({ returnTo: '/signed-out' }));
-  app.get('/signed-out', (_req, res) => pages.send(res, 200, 'signed-out', { title: 'Signed out' }));
 
   for (const router of options.routers) app.use(router);
 

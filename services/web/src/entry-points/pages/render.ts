@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Eta } from 'eta';
 import type { Response } from 'express';
 import { anonymous, type Viewer } from '../../domain/viewer';
-import { csrfFieldName } from '../app';
+import { csrfFieldName } from '../cookies';
 
 /** What every page's layout reads beside the page's own data. */
 export interface PageFrame {
