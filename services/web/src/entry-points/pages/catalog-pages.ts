@@ -84,9 +84,10 @@ export function catalogPages(api: PlatformApi, pages: Pages, currency: string): 
     const id = routeId(req);
     const form = req.body as Record<string, unknown>;
     const input = productBodyOf(form, currency);
-    const { body: current } = await api.get<Product>('products', `/products/${id}`);
+    // Read only to show the form again: a save that succeeds needs no read (a missing product is the PUT's 404).
+    const current = async () => (await api.get<Product>('products', `/products/${id}`)).body;
     if (Object.keys(input.fieldErrors).length) {
-      await sendProductForm(res, 400, form, current, { ...problemViewOf(new AppError('validation')), fieldErrors: input.fieldErrors });
+      await sendProductForm(res, 400, form, await current(), { ...problemViewOf(new AppError('validation')), fieldErrors: input.fieldErrors });
       return;
     }
     try {
@@ -95,7 +96,7 @@ export function catalogPages(api: PlatformApi, pages: Pages, currency: string): 
       await api.send('PUT', 'products', `/products/${id}`, input.body, { 'if-match': etag });
       res.redirect(303, `/products/${encodeURIComponent(id)}?saved=1`);
     } catch (error) {
-      await sendFormProblem(error, (status, problem) => sendProductForm(res, status, form, current, problem));
+      await sendFormProblem(error, async (status, problem) => sendProductForm(res, status, form, await current(), problem));
     }
   });
 
@@ -121,13 +122,13 @@ export function catalogPages(api: PlatformApi, pages: Pages, currency: string): 
   router.post('/categories/:id', requireSignIn, requireAbility('canEdit', 'edit categories'), async (req, res) => {
     const id = routeId(req);
     const form = req.body as Record<string, unknown>;
-    const { body: current } = await api.get<CategoryNode>('categories', `/categories/${id}`);
     try {
       const etag = typeof form['etag'] === 'string' ? form['etag'] : '';
       await api.send('PATCH', 'categories', `/categories/${id}`, categoryBodyOf(form), { 'if-match': etag });
       res.redirect(303, `/?category=${encodeURIComponent(id)}&subtree=true`);
     } catch (error) {
-      await sendFormProblem(error, (status, problem) => sendCategoryForm(res, status, form, current, problem));
+      await sendFormProblem(error, async (status, problem) =>
+        sendCategoryForm(res, status, form, (await api.get<CategoryNode>('categories', `/categories/${id}`)).body, problem));
     }
   });
 
