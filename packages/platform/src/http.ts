@@ -50,17 +50,24 @@ export function serveProbes(app: Express, readiness: readonly ReadinessCheck[], 
 
 const logLevelBody = z.object({ level: z.enum(logLevels) });
 
-/** Builds a service's Express app with the platform's fixed shape: same middleware, same errors, same probes. */
-export function createApp(options: AppOptions): Express {
-  const { logger } = options;
+/** Express with the settings every app of the platform runs with (the API apps' createApp and the web front end). */
+export function newExpressApp(): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind its own sidecar on loopback: forwarded headers are believed from there only.
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple');
   // Express would hash every body it sends into a weak ETag (≈ 2 µs for a small JSON body, ≈ 21 µs for an OpenAPI
   // document) and answer 304 on a match, on routes that never promised either. ETags here mean a version
   // (conditional.ts) or a constant body (constantJson), set by the routes that document them.
   app.set('etag', false);
+  return app;
+}
+
+/** Builds a service's Express app with the platform's fixed shape: same middleware, same errors, same probes. */
+export function createApp(options: AppOptions): Express {
+  const { logger } = options;
+  const app = newExpressApp();
 
   app.use(withRequestContext(logger, options.metrics));
   app.use(fixedHeaders(helmet()));

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { fixedHeaders, healthPaths, requestContext, requireAppApiToken, serveProbes, type Logger, type Metrics, type ReadinessCheck } from '@mercato/platform';
+import { fixedHeaders, healthPaths, newExpressApp, requestContext, requireAppApiToken, serveProbes, type Logger, type Metrics, type ReadinessCheck } from '@mercato/platform';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response, type Router } from 'express';
@@ -39,11 +39,7 @@ export function createWebApp(options: WebAppOptions): Express {
   const keycloakOrigin = new URL(config.OIDC_ISSUER).origin;
   const notFound = (req: Request, res: Response) =>
     pages.send(res, 404, 'problem', { title: 'Not found', problem: { ...problemViewOf(undefined), status: 404, title: 'Not found', detail: `There is no page at ${req.path}.` } });
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  app.set('query parser', 'simple');
-  app.set('etag', false);
+  const app = newExpressApp();
 
   app.use(requestLine(logger, options.metrics));
   app.use(
