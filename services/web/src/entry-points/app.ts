@@ -132,8 +132,10 @@ export function createWebApp(options: WebAppOptions): Express {
     requestContext.run(context, next);
   });
 
+  // Derived once: csrf-csrf asks for it on every form it makes or checks.
+  const csrfKey = csrfSecret(config.SESSION_SECRET);
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
-    getSecret: () => csrfSecret(config.SESSION_SECRET),
+    getSecret: () => csrfKey,
     // Bound to the session cookie: a token taken from one session is worthless in another.
     getSessionIdentifier: (req) => String((req.cookies as Record<string, unknown> | undefined)?.[sessionCookieName] ?? ''),
     cookieName: csrfCookieName,
