@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { fixedHeaders, healthPaths, newExpressApp, requestContext, requireAppApiToken, serveProbes, type Logger, type Metrics, type ReadinessCheck } from '@mercato/platform';
+import { fixedHeaders, healthPaths, newExpressApp, requestContext, traceIdOf, type RequestContext, requireAppApiToken, serveProbes, type Logger, type Metrics, type ReadinessCheck } from '@mercato/platform';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response, type Router } from 'express';
@@ -128,7 +128,13 @@ export function createWebApp(options: WebAppOptions): Express {
     const viewer = token ? viewerOf(token, user?.name ?? user?.preferred_username, config.AUTH_RESOURCE_CLIENT) : anonymous;
     res.locals['viewer'] = viewer;
     res.locals['currentPath'] = req.originalUrl;
-    const context = { requestId: String(res.getHeader('x-request-id') ?? randomUUID()), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const context: RequestContext = { requestId: String(res.getHeader('x-request-id') ?? randomUUID()) };
+    if (token) context.authorization = `Bearer ${token}`;
+    // The page's trace (daprd starts one for every request it forwards): the calls the page makes join it, so one page
+    // is one trace across the services it reads, as a request is everywhere else.
+    const traceparent = req.header('traceparent');
+    const traceId = traceIdOf(traceparent);
+    if (traceparent && traceId) Object.assign(context, { traceparent, traceId });
     requestContext.run(context, next);
   });
 
