@@ -82,19 +82,17 @@ export function readPrincipal(resourceClient: string) {
   };
 }
 
+/** Why a caller may not go on (401 without a token, 403 without one of the roles), or undefined when they may. */
+export function roleProblem(principal: Principal | undefined, anyOf: readonly Role[]): AppError | undefined {
+  if (!principal) return new AppError('unauthenticated', { detail: 'A bearer token is required' });
+  if (!anyOf.some((role) => principal.roles.has(role))) return new AppError('forbidden', { detail: `Requires one of the roles: ${anyOf.join(', ')}` });
+  return undefined;
+}
+
 /** Lets the request through when the caller holds at least one of the roles. */
 export function requireRole(...anyOf: Role[]) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    const principal = req.principal;
-    if (!principal) {
-      next(new AppError('unauthenticated', { detail: 'A bearer token is required' }));
-      return;
-    }
-    if (!anyOf.some((role) => principal.roles.has(role))) {
-      next(new AppError('forbidden', { detail: `Requires one of the roles: ${anyOf.join(', ')}` }));
-      return;
-    }
-    next();
+    next(roleProblem(req.principal, anyOf));
   };
 }
 
@@ -109,21 +107,18 @@ const sameSecret = (given: string, expected: string): boolean => {
   return a.length === b.length && timingSafeEqual(a, b);
 };
 
+/** Refuses a caller that is not this app's daprd: it sends APP_API_TOKEN in `dapr-api-token` on every request. */
+export function appTokenProblem(given: string | undefined, appApiToken: string): AppError | undefined {
+  if (given && sameSecret(given, appApiToken)) return undefined;
+  return new AppError('unauthenticated', { code: 'missing-app-token', detail: 'Only the Dapr sidecar may call this app' });
+}
+
 /**
  * Only daprd may call the app: it sends APP_API_TOKEN in `dapr-api-token` on every request (invocation and pub/sub
  * delivery alike). Health probes are exempt so the kubelet and the local supervisor can reach them.
  */
 export function requireAppApiToken(appApiToken: string, exemptPaths: readonly string[]) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (exemptPaths.includes(req.path)) {
-      next();
-      return;
-    }
-    const given = req.header('dapr-api-token');
-    if (!given || !sameSecret(given, appApiToken)) {
-      next(new AppError('unauthenticated', { code: 'missing-app-token', detail: 'Only the Dapr sidecar may call this app' }));
-      return;
-    }
-    next();
+    next(exemptPaths.includes(req.path) ? undefined : appTokenProblem(req.header('dapr-api-token'), appApiToken));
   };
 }

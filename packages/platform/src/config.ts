@@ -71,6 +71,11 @@ export const baseConfigSchema = z.object({
    * sent off the request path once a second. Needs the activity app beside the platform; the devstack turns it on.
    */
   ACTIVITY_REPORTING: z.enum(['on', 'off']).default('off'),
+  /**
+   * `off`: lean routes go through Express like every other route (lean-routes.ts). The same answers either way; only
+   * for measuring what the lean lane saves.
+   */
+  LEAN_LANE: z.enum(['on', 'off']).default('on'),
 });
 
 export type BaseConfig = z.output<typeof baseConfigSchema>;

@@ -1,4 +1,5 @@
-import type { Request, Router } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Router } from 'express';
 
 /**
  * Paths as the client sees them. Behind the ingress a client calls `/api/categories/…` while the app serves
@@ -8,13 +9,13 @@ import type { Request, Router } from 'express';
 const prefixPattern = /^(?:\/[A-Za-z0-9._~-]+){1,8}$/;
 
 /** The prefix the ingress stripped, when it names one that is safe to echo into a header. */
-export function forwardedPrefix(req: Request): string {
-  const header = req.header('x-forwarded-prefix');
-  return header !== undefined && header.length <= 200 && prefixPattern.test(header) ? header : '';
+export function forwardedPrefix(req: IncomingMessage): string {
+  const header = req.headers['x-forwarded-prefix'];
+  return typeof header === 'string' && header.length <= 200 && prefixPattern.test(header) ? header : '';
 }
 
 /** `appPath` (default: the path and query the app received) as the client called it. */
-export function clientPath(req: Request, appPath: string = req.originalUrl): string {
+export function clientPath(req: IncomingMessage & { originalUrl?: string }, appPath: string = req.originalUrl ?? req.url ?? '/'): string {
   return forwardedPrefix(req) + appPath;
 }
 

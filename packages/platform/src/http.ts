@@ -1,14 +1,15 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
-import { readPrincipal, requireAppApiToken, requireRole, type Principal } from './auth';
-import { etagOf, isNotModified } from './conditional';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { actorOf, appTokenProblem, principalOf, readPrincipal, requireAppApiToken, requireRole, roleProblem, type Principal } from './auth';
 import { AppError, toProblem } from './errors';
 import { checkReadiness, type ReadinessCheck } from './health';
 import { allowedMethods, clientPath } from './http-paths';
 import { logLevels, type Logger } from './logger';
 import type { Metrics } from './metrics';
+import { constantVersion, hasBody, headerOf, leanMatcher, sendAnswer, type LeanMatch } from './lean-routes';
 import { isDatabaseUnavailable } from './mongo';
 import { requestContext, traceIdOf, type RequestContext } from './request-context';
 import { parseInput } from './validation';
@@ -31,6 +32,12 @@ export interface AppOptions {
    * (user-activity.ts). It must be cheap and must not throw; it runs on every request.
    */
   onPersonRequest?: ((principal: Principal) => void) | undefined;
+  /**
+   * Whether lean routes are answered without Express (lean-routes.ts); default on. Off, Express routes them as any
+   * other: the same answers, at Express's cost per request (how tests prove the two alike, and `LEAN_LANE=off`
+   * measures what the lane saves).
+   */
+  leanLane?: boolean | undefined;
 }
 
 /** The probes, which the app-token check lets through (the kubelet and the devstack call them without a token). */
@@ -69,8 +76,12 @@ export function createApp(options: AppOptions): Express {
   const { logger } = options;
   const app = newExpressApp();
 
+  const setFixedHeaders = headerSetter(apiSecurityHeaders());
   app.use(withRequestContext(logger, options.metrics));
-  app.use(fixedHeaders(helmet()));
+  app.use((_req, res, next) => {
+    setFixedHeaders(res);
+    next();
+  });
 
   serveProbes(app, options.readiness, options.isAcceptingWork);
   app.use(requireAppApiToken(options.appApiToken, healthPaths));
@@ -116,7 +127,52 @@ export function createApp(options: AppOptions): Express {
     next(bodyProblem && !allowedMethods([app.router], req.path).includes(req.method) ? unrouted(req, res) : error);
   }) as ErrorRequestHandler);
   app.use(errorHandler(logger));
+
+  if (options.leanLane !== false) answerLeanRoutesDirectly(app, options, setFixedHeaders);
   return app;
+}
+
+/**
+ * The lean lane (lean-routes.ts): a request for a lean route that Express would route to it is answered here, with the
+ * same steps as the middleware above in the same order — context and request line, fixed headers, app token,
+ * principal, person counting, readiness, role — and the same answer and problem writers; any other request goes to
+ * Express unchanged. It wraps `app.handle`, which the Express app function calls for every request, so servers and
+ * supertest alike pass through it.
+ */
+function answerLeanRoutesDirectly(app: Express, options: AppOptions, setFixedHeaders: (res: ServerResponse) => void): void {
+  const match = leanMatcher(app.router, options.routes);
+  const { logger, metrics, appApiToken, resourceClient, onPersonRequest, isAcceptingWork, serviceName } = options;
+  type Handle = (req: IncomingMessage, res: ServerResponse, next?: unknown) => void;
+  const routed = app as unknown as { handle: Handle };
+  const expressHandle = routed.handle.bind(app);
+  const answer = async (req: IncomingMessage, res: ServerResponse, lean: LeanMatch, context: RequestContext): Promise<void> => {
+    try {
+      setFixedHeaders(res);
+      const header = headerOf(req);
+      const tokenProblem = appTokenProblem(header('dapr-api-token'), appApiToken);
+      if (tokenProblem) throw tokenProblem;
+      const principal = principalOf(header('authorization'), resourceClient);
+      if (principal) {
+        context.actor = actorOf(principal);
+        if (onPersonRequest && !principal.roles.has('service')) onPersonRequest(principal);
+      }
+      if (!isAcceptingWork()) throw new AppError('dependency-unavailable', { detail: `${serviceName} is not ready`, retryAfterSeconds: 2 });
+      const problem = roleProblem(principal, lean.route.roles);
+      if (problem || !principal) throw problem;
+      sendAnswer(req, res, await lean.route.answer({ params: lean.params, query: lean.query, principal, header }));
+    } catch (error) {
+      sendProblem(req, res, error, logger);
+    }
+  };
+  routed.handle = (req, res, next) => {
+    const lean = match(req);
+    if (!lean) {
+      expressHandle(req, res, next);
+      return;
+    }
+    const context = beginRequest(req, res, lean.path, logger, metrics, lean.route.path);
+    requestContext.run(context, () => void answer(req, res, lean, context));
+  };
 }
 
 /**
@@ -126,41 +182,74 @@ export function createApp(options: AppOptions): Express {
  */
 function withRequestContext(logger: Logger, metrics: AppOptions['metrics']): RequestHandler {
   return (req, res, next) => {
-    const traceparent = req.header('traceparent');
-    const requestId = req.header('x-request-id') ?? randomUUID();
-    const traceId = traceIdOf(traceparent);
-    res.setHeader('x-request-id', requestId);
-    const started = performance.now();
-    const { method } = req;
-    const path = req.path;
-    res.once('close', () => {
-      const durationMs = performance.now() - started;
-      metrics?.observeRequest(req, res, durationMs);
-      logger.request({
-        method,
-        path,
-        status: res.statusCode,
-        durationMs,
-        requestId,
-        traceId,
-        aborted: !res.writableFinished,
-      });
-    });
-    const context: RequestContext = { requestId };
-    if (traceId) context.traceId = traceId;
-    if (traceparent && traceId) context.traceparent = traceparent;
-    // daprd already verified it; calls this request makes to other services forward it (the invocation helper).
-    const authorization = req.header('authorization');
-    if (authorization) context.authorization = authorization;
-    requestContext.run(context, next);
+    requestContext.run(beginRequest(req, res, req.path, logger, metrics), next);
   };
 }
+
+/** What every request starts with, routed by Express or by the lean lane: its context, id header and log line. */
+function beginRequest(req: IncomingMessage, res: ServerResponse, path: string, logger: Logger, metrics: AppOptions['metrics'], route?: string): RequestContext {
+  const header = headerOf(req);
+  const traceparent = header('traceparent');
+  const requestId = header('x-request-id') ?? randomUUID();
+  const traceId = traceIdOf(traceparent);
+  res.setHeader('x-request-id', requestId);
+  const started = performance.now();
+  const method = req.method ?? '';
+  res.once('close', () => {
+    const durationMs = performance.now() - started;
+    metrics?.observeRequest(req, res, durationMs, route);
+    logger.request({
+      method,
+      path,
+      status: res.statusCode,
+      durationMs,
+      requestId,
+      traceId,
+      aborted: !res.writableFinished,
+    });
+  });
+  const context: RequestContext = { requestId };
+  if (traceId) context.traceId = traceId;
+  if (traceparent && traceId) context.traceparent = traceparent;
+  // daprd already verified it; calls this request makes to other services forward it (the invocation helper).
+  const authorization = header('authorization');
+  if (authorization) context.authorization = authorization;
+  return context;
+}
+
+/**
+ * helmet configured for a JSON API, after OWASP's REST Security Cheat Sheet: a policy that lets a response load and
+ * frame nothing, no MIME sniffing, no framing, HSTS. helmet's other eight defaults guard HTML pages (referrer,
+ * cross-origin isolation, old IE and Flash switches) and cost every API response ≈ 470 bytes, which daprd copies on each
+ * hop (≈ 40 µs of its CPU per request, runtime.md). The web front end keeps helmet's page headers.
+ */
+export const apiSecurityHeaders = (): RequestHandler =>
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    xFrameOptions: { action: 'deny' },
+    crossOriginOpenerPolicy: false,
+    crossOriginResourcePolicy: false,
+    originAgentCluster: false,
+    referrerPolicy: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
+  }) as RequestHandler;
 
 /**
  * helmet's headers do not depend on the request with the options used here, so they are collected once at start-up
  * and set in one loop, instead of running helmet's dozen middlewares on every request.
  */
 export function fixedHeaders(middleware: RequestHandler): RequestHandler {
+  const setHeaders = headerSetter(middleware);
+  return (_req, res, next) => {
+    setHeaders(res);
+    next();
+  };
+}
+
+function headerSetter(middleware: RequestHandler): (res: ServerResponse) => void {
   const headers = new Map<string, string | number | readonly string[]>();
   const recorder = {
     setHeader: (name: string, value: string | number | readonly string[]) => headers.set(name, value),
@@ -173,47 +262,19 @@ export function fixedHeaders(middleware: RequestHandler): RequestHandler {
   });
   if (!called) throw new Error('fixedHeaders: the middleware did not finish synchronously, so its headers vary per request');
   const entries = [...headers];
-  return (_req, res, next) => {
+  return (res) => {
     for (const [name, value] of entries) res.setHeader(name, value);
-    next();
   };
 }
 
-/**
- * A route whose JSON body never changes while the process runs (a service's OpenAPI document): encoded once at
- * start-up with its length and a strong ETag, so a request pays neither the UTF-8 encoding nor a hash of the body
- * (≈ 28 µs for a 23 KB document), and a client that holds the body gets 304. The tag is the body's hash written as a
- * version (48 bits, 15 digits), so it is compared like every other ETag of the platform (conditional.ts).
- *
- * The body is not gzipped: daprd's Go HTTP client asks the app for gzip on behalf of every caller that did not ask
- * itself and inflates the answer for it (≈ 75 µs of daprd CPU for this document), so the app cannot tell a client
- * that accepts gzip from one that does not; compression belongs where the client's own Accept-Encoding is seen.
- */
+/** A constant JSON document as an Express handler, for apps whose routes need no role (lean-routes.ts has the rest). */
 export function constantJson(body: string): RequestHandler {
-  const bytes = Buffer.from(body, 'utf8');
-  const version = createHash('sha256').update(bytes).digest().readUIntBE(0, 6);
-  const etag = etagOf(version);
-  const length = String(bytes.length);
+  const encodedBody = Buffer.from(body, 'utf8');
+  const answer = { encodedBody, version: constantVersion(encodedBody) };
   return (req, res) => {
-    res.setHeader('etag', etag);
-    if (isNotModified(req.headers['if-none-match'], version)) {
-      res.statusCode = 304;
-      res.end();
-      return;
-    }
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('content-length', length);
-    res.end(bytes);
+    sendAnswer(req, res, answer);
   };
 }
-
-/**
- * daprd forwards a request that had no body (a bare `POST …/next`) as chunked with nothing in it, so a chunked request
- * that names no content type counts as bodiless; with a content type it is parsed (and refused if not JSON).
- */
-const hasBody = (req: Request): boolean =>
-  Number(req.headers['content-length'] ?? 0) > 0 ||
-  (req.headers['transfer-encoding'] !== undefined && req.headers['content-type'] !== undefined);
 
 /**
  * A body on a write must be JSON (415 otherwise, rather than an empty object reaching the domain); a body is parsed
@@ -262,23 +323,33 @@ function asAppError(error: unknown): AppError {
 
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const appError = asAppError(error);
-    const traceId = requestContext.getStore()?.traceId;
-    if (appError.kind === 'internal') {
-      logger.error('unexpected error', {
-        error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
-        path: req.path,
-      });
-    } else if (appError.status >= 500) {
-      // Expected outages (database down, not ready yet): one line, no stack, so real bugs stand out.
-      const cause = appError.cause instanceof Error ? appError.cause.message : undefined;
-      logger.warn(appError.message, { path: req.path, code: appError.code, cause });
-    }
-    if (appError.retryAfterSeconds) res.setHeader('retry-after', String(appError.retryAfterSeconds));
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(appError.status).type('application/problem+json').send(JSON.stringify(toProblem(appError, clientPath(req), traceId)));
+    sendProblem(req, res, error, logger);
   };
+}
+
+/** Any error as problem+json, the same for a request Express routed and one the lean lane answered. */
+function sendProblem(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, error: unknown, logger: Logger): void {
+  const appError = asAppError(error);
+  const traceId = requestContext.getStore()?.traceId;
+  const path = (req.originalUrl ?? req.url ?? '').split('?', 1)[0];
+  if (appError.kind === 'internal') {
+    logger.error('unexpected error', {
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+      path,
+    });
+  } else if (appError.status >= 500) {
+    // Expected outages (database down, not ready yet): one line, no stack, so real bugs stand out.
+    const cause = appError.cause instanceof Error ? appError.cause.message : undefined;
+    logger.warn(appError.message, { path, code: appError.code, cause });
+  }
+  if (appError.retryAfterSeconds) res.setHeader('retry-after', String(appError.retryAfterSeconds));
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const bytes = Buffer.from(JSON.stringify(toProblem(appError, clientPath(req), traceId)), 'utf8');
+  res.statusCode = appError.status;
+  res.setHeader('content-type', 'application/problem+json; charset=utf-8');
+  res.setHeader('content-length', String(bytes.length));
+  res.end(bytes);
 }

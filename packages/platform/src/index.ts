@@ -25,3 +25,4 @@ export * from './metrics';
 export * from './unique-keys';
 export * from './user-activity';
 export * from './seeded-random';
+export * from './lean-routes';

@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
-import type { Request, RequestHandler, Response } from 'express';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** Cache layers and outcomes, the label values of `cache_requests_total`. */
@@ -17,8 +17,11 @@ export interface Metrics {
   requestDuration: Histogram<'method' | 'route' | 'status'>;
   /** `cache_requests_total{cache, level, result}`: one count per lookup in a cache level (cache.ts). */
   cacheRequests: Counter<'cache' | 'level' | 'result'>;
-  /** Records one finished request; the platform's app calls it from the request line's own `close` listener. */
-  observeRequest(req: Request, res: Response, durationMs: number): void;
+  /**
+   * Records one finished request; the platform's app calls it from the request line's own `close` listener. `route`
+   * names the template when Express did not route the request (the lean lane, lean-routes.ts).
+   */
+  observeRequest(req: IncomingMessage, res: ServerResponse, durationMs: number, route?: string): void;
   /** The same record as a middleware, for an Express app the platform did not build. */
   middleware(): RequestHandler;
   /** Serves `GET /metrics` on `host:port`; resolves once listening, with the function that closes it. */
@@ -35,10 +38,10 @@ const statusClassOf = (status: number): string => statusClasses[Math.floor(statu
  * The route template, never the path itself (ids in paths would make a series per item): the matched route joined with
  * the base of the router it is mounted on, or `unmatched` (404s, requests refused before routing).
  */
-export function routeLabel(req: Request): string {
+export function routeLabel(req: IncomingMessage & { baseUrl?: string }): string {
   const route = (req as { route?: { path?: unknown } }).route;
   if (!route || route.path === undefined) return 'unmatched';
-  return `${req.baseUrl}${String(route.path)}`;
+  return `${req.baseUrl ?? ""}${String(route.path)}`;
 }
 
 export function createMetrics(serviceName: string): Metrics {
@@ -60,8 +63,8 @@ export function createMetrics(serviceName: string): Metrics {
     registers: [registry],
   });
 
-  const observeRequest = (req: Request, res: Response, durationMs: number): void => {
-    requestDuration.observe({ method: req.method, route: routeLabel(req), status: statusClassOf(res.statusCode) }, durationMs / 1000);
+  const observeRequest = (req: IncomingMessage, res: ServerResponse, durationMs: number, route?: string): void => {
+    requestDuration.observe({ method: req.method ?? '', route: route ?? routeLabel(req), status: statusClassOf(res.statusCode) }, durationMs / 1000);
   };
 
   return {

@@ -114,6 +114,7 @@ export async function startService<S extends ServiceConfigSchema>(
     appApiToken: config.APP_API_TOKEN,
     bodyLimit: config.BODY_LIMIT,
     resourceClient: config.AUTH_RESOURCE_CLIENT,
+    leanLane: config.LEAN_LANE === 'on',
     readiness: [
       { name: 'database', check: () => database.ping() },
       {

@@ -1,10 +1,10 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import helmet from 'helmet';
 import request from 'supertest';
-import { fixedHeaders } from '../src/http';
+import { apiSecurityHeaders, fixedHeaders } from '../src/http';
 import { createLogger, createStdoutSink, type LineSink, type LogLevel } from '../src/logger';
 import { testApp, testAppToken } from './support';
 
@@ -77,10 +77,35 @@ describe('the request log', () => {
 describe('fixed headers', () => {
   it("when helmet's headers are collected once, then a response carries the same headers helmet would set", async () => {
     const collected = new Map<string, unknown>();
-    helmet()({} as never, { setHeader: (n: string, v: unknown) => collected.set(n.toLowerCase(), v), removeHeader: () => undefined } as never, () => undefined);
+    apiSecurityHeaders()({} as never, { setHeader: (n: string, v: unknown) => collected.set(n.toLowerCase(), v), removeHeader: () => undefined } as never, () => undefined);
     const response = await request(appLoggingTo(capture(), 'error')).get('/healthz');
     for (const [name, value] of collected) expect(response.headers[name]).toBe(value);
+  });
+
+  it('when an API answers, then it carries the four headers a JSON API needs and none of the page headers', async () => {
+    const response = await request(appLoggingTo(capture(), 'error')).get('/healthz');
+    expect(response.headers).toMatchObject({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    });
+    for (const pageHeader of ['referrer-policy', 'cross-origin-opener-policy', 'x-dns-prefetch-control', 'x-xss-protection', 'origin-agent-cluster']) {
+      expect(response.headers[pageHeader]).toBeUndefined();
+    }
+  });
+
+  it('when helmet\'s full defaults are collected, then they are set as collected', async () => {
+    const routes = Router();
+    const app = express();
+    app.use(fixedHeaders(helmet()));
+    app.use(routes);
+    routes.get('/x', (_req, res) => {
+      res.json({});
+    });
+    const response = await request(app).get('/x');
     expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
   });
 
   it('when a middleware does not finish synchronously, then collecting its headers fails at start-up', () => {

@@ -1,4 +1,4 @@
-import { actorOf, clientPath, constantJson, pageRequestOf, parseInput, principalFrom, requestContext, requireRole } from '@mercato/platform';
+import { actorOf, clientPath, pageRequestOf, parseInput, principalFrom, requestContext, requireRole, serveConstantJson } from '@mercato/platform';
 import { Router } from 'express';
 import type { AuditUseCases } from '../../domain/audit-use-cases';
 import { eventPathSchema, eventQuerySchema, schemaPathSchema, verifyQuerySchema } from '../../domain/audit-query-schema';
@@ -9,7 +9,7 @@ export function auditRoutes(useCases: AuditUseCases, limits: AuditApiLimits): Ro
   const router = Router();
   const document = JSON.stringify(auditApiDocument(limits));
 
-  router.get('/audit/openapi.json', requireRole(...readers, ...producers), constantJson(document));
+  serveConstantJson(router, '/audit/openapi.json', [...readers, ...producers], document);
 
   router.post('/audit/events', requireRole(...producers), async (req, res) => {
     res.status(202).json(await useCases.ingest(req.body, requestContext.getStore()?.traceId));

@@ -1,4 +1,4 @@
-import { clientPath, constantJson, etagOf, isNotModified, parseInput, principalFrom, requiredVersion, requireRole } from '@mercato/platform';
+import { clientPath, etagOf, parseInput, principalFrom, requiredVersion, requireRole, serveConstantJson, serveLean } from '@mercato/platform';
 import { Router, type Response } from 'express';
 import {
   categoryChangesSchema,
@@ -25,17 +25,17 @@ export function categoryRoutes(useCases: CategoryUseCases, maxPageSize: number):
   });
 
   // Registered before /categories/:id; a slug cannot contain a dot, so no category can shadow it.
-  router.get('/categories/openapi.json', requireRole(...readers), constantJson(document));
+  serveConstantJson(router, '/categories/openapi.json', readers, document);
 
   // Every route that names a category takes its id or its slug (lower-cased by the schema).
-  router.get('/categories/:id', requireRole(...readers), async (req, res) => {
-    const { id } = parseInput(categoryPathSchema, req.params, 'params');
-    const category = await useCases.get(id);
-    if (isNotModified(req.header('if-none-match'), category.version)) {
-      res.status(304).set('ETag', etagOf(category.version)).end();
-      return;
-    }
-    sendCategory(res, category);
+  // Lean: answered without Express when it can be (lean-routes.ts); its version is the ETag, and 304 to If-None-Match.
+  serveLean(router, {
+    method: 'get', path: '/categories/:id', roles: readers,
+    async answer({ params }) {
+      const { id } = parseInput(categoryPathSchema, params, 'params');
+      const category = await useCases.get(id);
+      return { body: category, version: category.version };
+    },
   });
 
   router.post('/categories', requireRole(...writers), async (req, res) => {

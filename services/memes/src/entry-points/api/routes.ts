@@ -1,4 +1,4 @@
-import { clientPath, constantJson, parseInput, principalFrom, requireRole, type Principal } from '@mercato/platform';
+import { clientPath, parseInput, principalFrom, requireRole, serveConstantJson, type Principal } from '@mercato/platform';
 import { Router } from 'express';
 import { memeSearchQuerySchema, newMemeSchema } from '../../domain/meme-schema';
 import type { MemeUseCases, Searcher } from '../../domain/meme-use-cases';
@@ -12,7 +12,7 @@ export function memeRoutes(useCases: MemeUseCases, importMax: number): Router {
   const router = Router();
   const importBody = importBodySchema(importMax);
 
-  router.get('/memes/openapi.json', requireRole(...readers, 'service'), constantJson(JSON.stringify(memeApiDocument(importMax))));
+  serveConstantJson(router, '/memes/openapi.json', [...readers, 'service'], JSON.stringify(memeApiDocument(importMax)));
 
   router.get('/memes', requireRole(...readers), async (req, res) => {
     const query = parseInput(memeSearchQuerySchema, req.query, 'query');

@@ -1,4 +1,4 @@
-import { clientPath, constantJson, etagOf, isNotModified, parseInput, principalFrom, requireRole, requiredVersion, type Principal } from '@mercato/platform';
+import { clientPath, etagOf, parseInput, principalFrom, requireRole, requiredVersion, serveConstantJson, serveLean, type Principal } from '@mercato/platform';
 import { Router, type Request, type Response } from 'express';
 import { cursorOf, parseSearchQuery } from '../../domain/product-query-schema';
 import { newProductSchema, productChangesSchema, productPathSchema, productReplacementSchema, type Product } from '../../domain/product-schema';
@@ -29,21 +29,21 @@ export function productRoutes(useCases: ProductUseCases, maxPageSize: number): R
   });
 
   // Registered before /products/:id; a SKU of "OPENAPI.JSON" is therefore reachable by its id only.
-  router.get('/products/openapi.json', requireRole(...readers), constantJson(document));
+  serveConstantJson(router, '/products/openapi.json', readers, document);
 
   router.get('/products/category-usage/:categoryId', requireRole(...usageReaders), async (req, res) => {
     const { categoryId } = parseInput(categoryUsageParams, req.params, 'params');
     res.json({ categoryId, products: await useCases.countInCategory(categoryId) });
   });
 
-  router.get('/products/:id', requireRole(...readers), async (req, res) => {
-    const { id } = parseInput(productPathSchema, req.params, 'params');
-    const product = await useCases.get(id, viewerOf(principalFrom(req)));
-    if (isNotModified(req.header('if-none-match'), product.version)) {
-      res.status(304).setHeader('etag', etagOf(product.version)).end();
-      return;
-    }
-    sendProduct(res, product);
+  // The hottest read (a cached detail): lean, answered without Express when it can be (lean-routes.ts).
+  serveLean(router, {
+    method: 'get', path: '/products/:id', roles: readers,
+    async answer({ params, principal }) {
+      const { id } = parseInput(productPathSchema, params, 'params');
+      const product = await useCases.get(id, viewerOf(principal));
+      return { body: product, version: product.version };
+    },
   });
 
   router.post('/products', requireRole(...writers), async (req, res) => {

@@ -1,4 +1,4 @@
-import { AppError, claimsOf, clientPath, constantJson, etagOf, isNotModified, parseInput, principalFrom, requiredVersion, requireRole, type Principal } from '@mercato/platform';
+import { AppError, claimsOf, clientPath, etagOf, isNotModified, parseInput, principalFrom, requiredVersion, requireRole, serveConstantJson, type Principal } from '@mercato/platform';
 import { Router, type Request, type Response } from 'express';
 import type { Caller, UserUseCases } from '../../domain/user-use-cases';
 import {
@@ -39,7 +39,7 @@ export function userRoutes(useCases: UserUseCases, issuer: string): Router {
   const ifMatch = (req: Request) => requiredVersion(req.header('if-match'));
   const id = (req: Request) => parseInput(userPathSchema, req.params, 'params').id;
 
-  router.get('/users/openapi.json', requireRole(...people, 'service'), constantJson(JSON.stringify(apiDocument)));
+  serveConstantJson(router, '/users/openapi.json', [...people, 'service'], JSON.stringify(apiDocument));
 
   router.get('/users/me', requireRole(...people), async (req, res) => sendUser(req, res, await useCases.me(caller(req))));
   // `me` is no id: without this, PUT /users/me would reach PUT /users/{id} and be refused as a malformed id (400)
