@@ -139,6 +139,24 @@ export async function measureTarget(
 
 const idleSeconds = 3;
 
+/**
+ * Waits until the named processes together use less than `maxShare` of a core over a second (or `timeoutMs` passed),
+ * and returns how long that took: after a restart that loads much (an index of 100,000 products) a process keeps
+ * collecting garbage for a while, and an idle baseline taken then would be larger than the load's own cost.
+ */
+export async function waitUntilQuiet(stack: Stack, processNames: readonly string[], maxShare = 0.1, timeoutMs = 180_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const pids = new Set(processNames.map((name) => stack.pidOf(name)).filter((pid): pid is number => pid !== undefined && pid > 0));
+    const before = groupTicks(pids);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = groupTicks(pids);
+    const ticks = [...pids].reduce((sum, pid) => sum + (after.get(pid) ?? 0) - (before.get(pid) ?? 0), 0);
+    const waited = performance.now() - started;
+    if (ticks / ticksPerSecond < maxShare || waited > timeoutMs) return waited;
+  }
+}
+
 async function idleRates(stack: Stack, cpuOf: (processName: string) => string | undefined): Promise<Map<string, number>> {
   const groups = labelledGroups(stack, cpuOf);
   const before = groupTicks(new Set(groups.keys()));

@@ -6,7 +6,7 @@ import { platformServices, replicaName } from '../../services';
 import type { Sidecar } from '../../stack';
 import { httpOk, waitUntil } from '../../wait';
 import { generateProducts, isLeaf, planCategories, productDocumentOf, skuKeyDocumentOf, type GeneratedProduct } from '../catalog-generator';
-import type { BenchContext, BenchReport, Benchmark, Check, Measurement } from '../framework';
+import { waitUntilQuiet, type BenchContext, type BenchReport, type Benchmark, type Check, type Measurement } from '../framework';
 import { ceilingTarget } from '../hello';
 import { shareCheck } from '../report';
 import { median } from '../stats';
@@ -236,6 +236,8 @@ export const catalogBenchmark: Benchmark = {
     const memoryNote = `index memory at ${productCount.toLocaleString('en-US')} (VmRSS before → after): ${replicaNames.map((n, i) => `${n} ${before[i]?.toFixed(0)} → ${after[i]?.toFixed(0)} MiB`).join(', ')}`;
     context.progress(loadNote);
     context.progress(memoryNote);
+    const quietMs = await waitUntilQuiet(stack, replicaNames);
+    context.progress(`catalog: ${replicaNames.join(' and ')} quiet (under a tenth of a core) ${(quietMs / 1000).toFixed(0)} s after loading`);
 
     const viewer = () => context.bearer('viewer');
     const detailed = catalog.find((p) => p.status === 'active') as GeneratedProduct;
