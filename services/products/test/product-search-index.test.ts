@@ -254,6 +254,102 @@ describe('product search index: facets and total', () => {
   });
 });
 
+describe('product search index: facets counted from the filter columns', () => {
+  const [shoes, shirts, hats, bags] = [categoryId(211), categoryId(212), categoryId(213), categoryId(214)];
+  const catalog = [
+    product({ name: 'one category', categoryIds: [shoes], price: { amount: 500, currency: 'USD' }, attributes: { color: 'red', finish: 'matt' } }),
+    product({ name: 'two categories', categoryIds: [shirts, hats], price: { amount: 1500, currency: 'USD' }, attributes: { color: 'blue', finish: 'gloss' } }),
+    product({ name: 'three categories', categoryIds: [hats, bags, shirts], price: { amount: 3000, currency: 'USD' }, attributes: { color: 'red', finish: 'gloss' } }),
+    product({ name: 'no category', categoryIds: [], price: { amount: 60000, currency: 'USD' }, attributes: { color: 'red' } }),
+  ];
+  /** The same products in an index with a column per attribute name, and in one that reads every attribute from entries. */
+  const indexes = [0, 64].map((attributeColumns) => {
+    const index = createProductSearchIndex({ attributeColumns });
+    for (const each of catalog) index.upsert(each);
+    return index;
+  });
+
+  it('when a product under two or three categories fails only the category filter, then each of its categories is counted', () => {
+    for (const index of indexes) {
+      const { total, items, facets } = index.search(query({ category: { id: shoes, subtree: false } }));
+      expect([total, namesOf(items)]).toEqual([1, ['one category']]);
+      expect(facets.categories).toEqual({ [shoes]: 1, [shirts]: 2, [hats]: 2, [bags]: 1 });
+    }
+  });
+
+  it('when the filtered category is a product\'s second or third, then the product is filed under it', () => {
+    for (const index of indexes) {
+      const names = (id: string) => namesOf(index.search(query({ sort: 'name', order: 'asc', category: { id, subtree: false } })).items);
+      expect(names(hats)).toEqual(['three categories', 'two categories']);
+      expect(names(shirts)).toEqual(['three categories', 'two categories']);
+      expect(names(bags)).toEqual(['three categories']);
+    }
+  });
+
+  it('when a product fails only an attribute filter, then its value of that attribute is counted, with or without a column', () => {
+    for (const index of indexes) {
+      const { total, facets } = index.search(query({ attributes: { finish: ['matt'], color: ['red'] } }));
+      expect(total).toBe(1);
+      // "no category" has no finish: failing that filter alone, it counts towards no finish value.
+      expect(facets.attributes.finish).toEqual({ gloss: 1, matt: 1 });
+      expect(facets.attributes.color).toEqual({ red: 1 });
+    }
+  });
+
+  it('when a product fails only the price filter, then its price bucket is counted', () => {
+    for (const index of indexes) {
+      const { total, facets } = index.search(query({ priceMax: 1000 }));
+      expect(total).toBe(1);
+      expect(facets.price.filter((bucket) => bucket.count > 0)).toEqual([
+        { min: 0, max: 1000, count: 1 },
+        { min: 1000, max: 2500, count: 1 },
+        { min: 2500, max: 5000, count: 1 },
+        { min: 50000, max: 100000, count: 1 },
+      ]);
+    }
+  });
+
+  it('when none of the asked tags is on any product, then nothing matches and every facet count is zero', () => {
+    const index = indexOf([product({ name: 'Tagged lamp', tags: ['sale'] }), product({ name: 'Plain lamp' })]);
+    const { total, items, next, facets } = index.search(query({ q: 'lamp', tags: ['no-such-tag'] }));
+    expect([total, items, next]).toEqual([0, [], undefined]);
+    expect([facets.categories, facets.attributes]).toEqual([{}, {}]);
+    expect(facets.price.every((bucket) => bucket.count === 0)).toBe(true);
+    expect(namesOf(index.search(query({ q: 'lamp', tags: ['no-such-tag', 'sale'] })).items)).toEqual(['Tagged lamp']);
+  });
+
+  it('when products were removed or replaced, then a search without q counts only what the index holds now', () => {
+    const [kept, removed, replaced] = [product({ name: 'Kept' }), product({ name: 'Removed' }), product({ name: 'Before' })];
+    const index = indexOf([kept, removed, replaced]);
+    index.remove(removed.id, 2);
+    index.upsert({ ...replaced, name: 'After', categoryIds: [categoryId(2)], version: 2 });
+    const { total, items, facets } = index.search(query({ sort: 'name', order: 'asc' }));
+    expect([total, namesOf(items)]).toEqual([2, ['After', 'Kept']]);
+    expect(facets.categories).toEqual({ [categoryId(1)]: 1, [categoryId(2)]: 1 });
+  });
+});
+
+describe('product search index: one search after another', () => {
+  const index = indexOf([
+    product({ name: 'Red kettle' }),
+    product({ name: 'Blue kettle' }),
+    product({ name: 'Red lamp', description: 'kettle shaped' }),
+    product({ name: 'Blue lamp' }),
+  ]);
+  const names = (q: string) => namesOf(index.search(query({ q, sort: 'name', order: 'asc' })).items);
+
+  it('when searches follow each other, then each finds its own words only, and scores do not carry over', () => {
+    const first = index.search(query({ q: 'red kettle' }));
+    expect(names('blue lamp')).toEqual(['Blue lamp']);
+    expect(names('kettle')).toEqual(['Blue kettle', 'Red kettle', 'Red lamp']);
+    expect(names('ketle')).toEqual(['Blue kettle', 'Red kettle']);
+    expect(names('green')).toEqual([]);
+    expect(index.search(query({ q: 'red kettle' }))).toEqual(first);
+    // A name hit outranks a description hit, as on a fresh index.
+    expect(namesOf(first.items)).toEqual(['Red kettle', 'Red lamp']);
+  });
+});
+
 describe('product search index: sorting and cursors', () => {
   const { products } = generatedCatalog(400, 11);
 
