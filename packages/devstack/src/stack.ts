@@ -351,7 +351,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             // daprd 1.18 logs "Building pipeline app" at info on every invocation; warn keeps its log to what matters.
             '--enable-metrics=false', '--log-as-json', `--log-level=${options.logLevel === 'debug' ? 'debug' : 'warn'}`,
             '--dapr-graceful-shutdown-seconds=5',
-          ], { env: { ...process.env, DAPR_API_TOKEN: sidecar.apiToken, APP_API_TOKEN: sidecar.appApiToken, POD_NAME: sidecar.podName } }),
+          ], {
+            env: {
+              ...process.env,
+              DAPR_API_TOKEN: sidecar.apiToken,
+              APP_API_TOKEN: sidecar.appApiToken,
+              POD_NAME: sidecar.podName,
+              // One Go processor per sidecar: a sidecar here serves a share of one app's requests among twenty-odd
+              // processes on a few cores, and with more Ps Go's scheduler spins looking for work between requests
+              // (≈ a quarter more daprd CPU per call, and a slower p50, at low concurrency; docs/runtime.md).
+              GOMAXPROCS: process.env['MERCATO_DAPRD_GOMAXPROCS'] ?? '1',
+            },
+          }),
         waitReady: (p) =>
           waitUntil(name, httpOk(`http://127.0.0.1:${sidecar.httpPort}/v1.0/healthz/outbound`), { timeoutMs: 60_000, process: p }),
       };
