@@ -1,7 +1,7 @@
 import { AppError, encodeCursor } from '@mercato/platform';
-import { cursorOf, parseSearchQuery } from '../src/domain/product-query-schema';
+import { cursorOf, searchQueryParser } from '../src/domain/product-query-schema';
 
-const parse = (query: Record<string, unknown>) => parseSearchQuery(query, 100);
+const parse = searchQueryParser(100);
 const issuePaths = (query: Record<string, unknown>) => {
   try {
     parse(query);

@@ -1,6 +1,6 @@
 import { clientPath, etagOf, parseInput, principalFrom, requireRole, requiredVersion, serveConstantJson, serveLean, type Principal } from '@mercato/platform';
 import { Router, type Request, type Response } from 'express';
-import { cursorOf, parseSearchQuery } from '../../domain/product-query-schema';
+import { cursorOf, searchQueryParser } from '../../domain/product-query-schema';
 import { newProductSchema, productChangesSchema, productPathSchema, productReplacementSchema, type Product } from '../../domain/product-schema';
 import type { ProductUseCases, Viewer } from '../../domain/product-use-cases';
 import { categoryUsageParams, productApiDocument, readers, usageReaders, writers } from './openapi';
@@ -21,9 +21,10 @@ const ifMatch = (req: Request) => requiredVersion(req.header('if-match'));
 export function productRoutes(useCases: ProductUseCases, maxPageSize: number): Router {
   const router = Router();
   const document = JSON.stringify(productApiDocument(maxPageSize));
+  const parseSearchQuery = searchQueryParser(maxPageSize);
 
   router.get('/products', requireRole(...readers), (req, res) => {
-    const query = parseSearchQuery(req.query as Record<string, unknown>, maxPageSize);
+    const query = parseSearchQuery(req.query as Record<string, unknown>);
     const { items, total, next, facets } = useCases.search(query, viewerOf(principalFrom(req)));
     res.json({ items, total, nextCursor: cursorOf(next, query), facets });
   });
