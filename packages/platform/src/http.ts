@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { actorOf, appTokenProblem, principalOf, readPrincipal, requireAppApiToken, requireRole, roleProblem, type Principal } from './auth';
 import { AppError, toProblem } from './errors';
 import { checkReadiness, type ReadinessCheck } from './health';
 import { allowedMethods, clientPath } from './http-paths';
+import { constantVersion, hasBody, headerOf, leanMatcher, sendAnswer, type LeanMatch } from './lean-routes';
 import { logLevels, type Logger } from './logger';
 import type { Metrics } from './metrics';
-import { constantVersion, hasBody, headerOf, leanMatcher, sendAnswer, type LeanMatch } from './lean-routes';
 import { isDatabaseUnavailable } from './mongo';
 import { requestContext, traceIdOf, type RequestContext } from './request-context';
 import { parseInput } from './validation';
@@ -158,7 +158,8 @@ function answerLeanRoutesDirectly(app: Express, options: AppOptions, setFixedHea
       }
       if (!isAcceptingWork()) throw new AppError('dependency-unavailable', { detail: `${serviceName} is not ready`, retryAfterSeconds: 2 });
       const problem = roleProblem(principal, lean.route.roles);
-      if (problem || !principal) throw problem;
+      if (problem) throw problem;
+      if (!principal) throw new Error('roleProblem let a request without principal through');
       sendAnswer(req, res, await lean.route.answer({ params: lean.params, query: lean.query, principal, header }));
     } catch (error) {
       sendProblem(req, res, error, logger);

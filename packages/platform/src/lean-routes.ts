@@ -166,8 +166,9 @@ export function leanMatcher(appRouter: Router, serviceRouter: Router): (req: Inc
     } catch {
       return undefined;
     }
-    const route = found ? lean.get((found.layer.route as object)) : undefined;
-    if (!route || !found) return undefined;
+    if (!found) return undefined;
+    const route = lean.get(found.layer.route as object);
+    if (!route) return undefined;
     return { route, params: found.params, path, query: queryAt < 0 ? {} : parseQuery(url.slice(queryAt + 1)) };
   };
 }

@@ -41,7 +41,7 @@ const statusClassOf = (status: number): string => statusClasses[Math.floor(statu
 export function routeLabel(req: IncomingMessage & { baseUrl?: string }): string {
   const route = (req as { route?: { path?: unknown } }).route;
   if (!route || route.path === undefined) return 'unmatched';
-  return `${req.baseUrl ?? ""}${String(route.path)}`;
+  return `${req.baseUrl ?? ''}${String(route.path)}`;
 }
 
 export function createMetrics(serviceName: string): Metrics {
