@@ -263,7 +263,11 @@ describe('the audit log through ingress → daprd (bearer) → app → FerretDB'
     expect(pushedBack[0]!.headers.get('retry-after')).toBe('1');
     // What was taken in was not dropped: answered 202 once the database came back.
     expect(answers.filter((answer) => answer.status === 202).length).toBeGreaterThan(0);
-    const others = answers.filter((answer) => answer.status !== 202 && answer.body.type !== 'https://mercato.dev/problems/buffer-full');
+    // A batch that reached the writer while the driver had given the stalled server up (its 2 s heartbeat timed out)
+    // is refused as the database being unreachable: also a 503 with Retry-After, and nothing of it acknowledged. Which
+    // of the two a batch gets depends on where the heartbeat fell in the stall, so both are clean push-back here.
+    const cleanPushBack = ['https://mercato.dev/problems/buffer-full', 'https://mercato.dev/problems/database-unavailable'];
+    const others = answers.filter((answer) => answer.status !== 202 && !(answer.status === 503 && cleanPushBack.includes(answer.body.type) && answer.headers.get('retry-after')));
     expect(others.map((answer) => `${answer.status} ${answer.body.type} ${answer.body.detail}`)).toEqual([]);
   });
 
