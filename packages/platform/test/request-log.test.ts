@@ -57,7 +57,7 @@ describe('the request log', () => {
     expect(sink.lines.filter((l) => l['msg'] === 'request')).toEqual([]);
   });
 
-  it('when lines are written in one turn of the event loop, then they reach the file in order, together', async () => {
+  it('when lines are written in quick succession, then they reach the file in order, together', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sink-'));
     const file = path.join(dir, 'out.log');
     const fd = openSync(file, 'a');
