@@ -5,8 +5,6 @@ import { newProductSchema, productChangesSchema, productPathSchema, productRepla
 import type { ProductUseCases, Viewer } from '../../domain/product-use-cases';
 import { categoryUsageParams, productApiDocument, readers, usageReaders, writers } from './openapi';
 
-
-
 const viewerOf = (principal: Principal): Viewer => ({
   subject: principal.subject,
   seesUnpublished: principal.roles.has('editor') || principal.roles.has('admin'),
@@ -23,10 +21,14 @@ export function productRoutes(useCases: ProductUseCases, maxPageSize: number): R
   const document = JSON.stringify(productApiDocument(maxPageSize));
   const parseSearchQuery = searchQueryParser(maxPageSize);
 
-  router.get('/products', requireRole(...readers), (req, res) => {
-    const query = parseSearchQuery(req.query as Record<string, unknown>);
-    const { items, total, next, facets } = useCases.search(query, viewerOf(principalFrom(req)));
-    res.json({ items, total, nextCursor: cursorOf(next, query), facets });
+  // The search is a GET without a body too, and the busiest route after the detail: lean as well (lean-routes.ts).
+  serveLean(router, {
+    method: 'get', path: '/products', roles: readers,
+    answer({ query, principal }) {
+      const parsed = parseSearchQuery(query as Record<string, unknown>);
+      const { items, total, next, facets } = useCases.search(parsed, viewerOf(principal));
+      return { body: { items, total, nextCursor: cursorOf(next, parsed), facets } };
+    },
   });
 
   // Registered before /products/:id; a SKU of "OPENAPI.JSON" is therefore reachable by its id only.
