@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 import { isDuplicateKey } from './mongo';
 import type { OutboxFields } from './outbox';
 import { requestContext, type Actor } from './request-context';
-import { isConcurrentUpdate, outboxMarkOf, type RevisedCollection } from './revisions';
+import { isConcurrentUpdate, outboxMarkIdOf, outboxMarkOf, type RevisedCollection, type WriteResult } from './revisions';
 import { withTimeout } from './timing';
 import { escapeRegex } from './validation';
 
@@ -51,9 +51,11 @@ export interface EventPublisher {
   /**
    * Publishes the events a document carries, oldest first, then removes those the sidecar accepted through a claimed
    * revision (so the clean-up can never undo a change that landed meanwhile); a document marked deleted is removed
-   * after its last event. Never throws: what is not delivered or cleaned up now, the relay handles later.
+   * after its last event. Never throws: what is not delivered or cleaned up now, the relay handles later. `written`,
+   * the image the caller's write just stored (as `insert` and `write` return it), saves reading it again and lets the
+   * write's own outbox mark go by key.
    */
-  deliver<T extends OutboxFields>(store: RevisedCollection<T>, id: string): Promise<void>;
+  deliver<T extends OutboxFields>(store: RevisedCollection<T>, id: string, written?: T): Promise<void>;
   /** Adds a collection to those whose undelivered events the relay keeps publishing. */
   watch<T extends OutboxFields>(store: RevisedCollection<T>): void;
   /** Stops the relay. */
@@ -163,10 +165,11 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     if (settled.length) await store.outboxMarks.deleteMany({ _id: { $in: settled.map((mark) => mark._id) } });
   }
 
-  async function deliver(store: RevisedCollection<OutboxFields>, id: string): Promise<void> {
+  async function deliver(store: RevisedCollection<OutboxFields>, id: string, written?: OutboxFields): Promise<void> {
     try {
-      // `{_id}` alone: the one filter FerretDB's SQLite backend looks up by key rather than by reading every document.
-      const found = await store.collection.findOne({ _id: id }, { projection: { _outbox: 1, _deleted: 1, _outboxPending: 1 } });
+      // The image just written names the events to send (a concurrent delivery may have sent some already: subscribers
+      // de-duplicate on the event id). Otherwise `{_id}` alone: the one filter FerretDB's SQLite backend looks up by key.
+      const found = written ?? (await store.collection.findOne({ _id: id }, { projection: { _outbox: 1, _deleted: 1, _outboxPending: 1 } }));
       const doc = found?._outboxPending ? found : undefined;
       if (!doc) {
         await settleMarks(store, id);
@@ -174,6 +177,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       }
       const pending = doc._outbox ?? [];
       const sent = new Set<string>();
+      let cleaned: WriteResult<OutboxFields> | undefined;
       let failure: unknown;
       for (const event of pending) {
         try {
@@ -191,7 +195,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       } else if (sent.size > 0 || pending.length === 0) {
         // One attempt: if another writer holds the next revision, the relay cleans up later (subscribers de-duplicate
         // on the event id, so re-sending is safe).
-        await store.write(
+        cleaned = await store.write(
           id,
           (current) => {
             const remaining = (current._outbox ?? []).filter((event) => !sent.has(event.id));
@@ -203,6 +207,13 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
         );
       }
       if (failure) throw failure;
+      if (written?._rev !== undefined && cleaned && cleaned.status !== 'missing' && !cleaned.doc._outboxPending) {
+        // Nothing is pending at or after the caller's revision, so its write's mark (inserted under that revision)
+        // is settled: removed by key, instead of searching the document's marks and reading it again. An older mark
+        // left by a clean-up that lost a race is the relay's, which settles every mark of a document it visits.
+        await store.outboxMarks.deleteOne({ _id: outboxMarkIdOf(id, written._rev) });
+        return;
+      }
       await settleMarks(store, id);
     } catch (error) {
       if (isConcurrentUpdate(error)) logger.debug('outbox clean-up left to the relay', { subject: id });
@@ -260,7 +271,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
   const asOutbox = <T extends OutboxFields>(store: RevisedCollection<T>) => store as unknown as RevisedCollection<OutboxFields>;
   return {
     describe: (input) => envelope(options.serviceName, input),
-    deliver: (store, id) => deliver(asOutbox(store), id),
+    deliver: (store, id, written) => deliver(asOutbox(store), id, written),
     watch: (store) => {
       watched.add(asOutbox(store));
     },

@@ -100,6 +100,9 @@ export interface OutboxMark {
   at: Date;
 }
 
+/** The mark of the write that stored revision `rev` of document `id`. */
+export const outboxMarkIdOf = (id: string, rev: number) => `${id}:${rev}`;
+
 /** The document id and revision a mark names. */
 export const outboxMarkOf = (markId: string): { id: string; rev: number } => {
   const at = markId.lastIndexOf(':');
@@ -153,7 +156,7 @@ export function revised<T extends Revised>(db: Db, name: string, options: Revisi
   /** Before a write that carries events: so a crash between the write and its delivery leaves the relay a trace. */
   async function markOutbox(id: string, rev: number): Promise<void> {
     try {
-      await outboxMarks.insertOne({ _id: claimIdOf(id, rev), at: new Date() });
+      await outboxMarks.insertOne({ _id: outboxMarkIdOf(id, rev), at: new Date() });
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }

@@ -197,6 +197,28 @@ describe('categories through ingress → daprd (bearer) → app → FerretDB', (
     }
   });
 
+  it('when a category is created and changed, then both events arrive and neither write leaves its outbox mark behind', async () => {
+    const created = await create({ name: 'Marked twice', slug: uniqueSlug('marks') });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const changed = await api<Category>('PATCH', `/api/categories/${id}`, { token: await tokenFor('editor'), body: { description: 'changed' } });
+    expect(changed.status).toBe(200);
+    const events = await eventually(receivedEvents, (all) => all.filter((e) => e.subject === id).length >= 2);
+    expect(new Set(events.filter((e) => e.subject === id).map((e) => e.type))).toEqual(new Set(['catalog.category.created', 'catalog.category.updated']));
+    const client = new MongoClient(stackInfo().mongodbUri, { serverSelectionTimeoutMS: 3000 });
+    try {
+      const db = client.db('categories');
+      // Each write's mark (`<id>:<revision>`) goes once its events are out, whichever delivery sends them.
+      const marks = db.collection<{ _id: string }>('categories_outbox_marks');
+      expect(await eventually(() => marks.countDocuments({ _id: { $regex: `^${id}:` } }), (count) => count === 0, 10_000)).toBe(0);
+      const stored = await db.collection<{ _id: string; [field: string]: unknown }>('categories').findOne({ _id: id });
+      expect(stored?.['_outboxPending']).toBe(false);
+      expect(stored?.['_outbox']).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('when the service restarts on its existing database, then it becomes ready again and keeps its data', async () => {
     const slug = uniqueSlug('kept');
     expect((await create({ name: 'Kept', slug })).status).toBe(201);

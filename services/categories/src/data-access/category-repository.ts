@@ -215,7 +215,7 @@ export function createCategoryRepository(
     async insert(category, event) {
       const { id, createdAt, updatedAt, version: _version, ...rest } = category;
       try {
-        await store.insert({
+        const stored = await store.insert({
           _id: id,
           ...rest,
           createdAt: new Date(createdAt),
@@ -224,7 +224,7 @@ export function createCategoryRepository(
           ...withEvent(event),
         });
         await treeChanged();
-        await events.deliver(store, id);
+        await events.deliver(store, id, stored);
         return { ok: true, category };
       } catch (error) {
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-slug' };
@@ -284,7 +284,7 @@ export function createCategoryRepository(
         });
         if (result.status !== 'written') return guard.outcome() ?? { ok: false, reason: 'not-found' };
         await treeChanged();
-        await events.deliver(store, id);
+        await events.deliver(store, id, result.doc);
         return { ok: true, category: toCategory(result.doc) };
       } catch (error) {
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-slug' };
@@ -304,7 +304,7 @@ export function createCategoryRepository(
       );
       if (result.status !== 'written') return guard.outcome() ?? { ok: false, reason: 'not-found' };
       await treeChanged();
-      await events.deliver(store, id);
+      await events.deliver(store, id, result.doc);
       return { ok: true };
     },
 

@@ -145,15 +145,16 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
   return {
     async insert(product, event) {
       if ((await keys.acquire(product.sku, product.id)) === 'taken') return { ok: false, reason: 'duplicate-sku' };
+      let stored: ProductDocument;
       try {
-        await store.insert({ _id: product.id, ...fieldsOf(product), ...withEvent(event) });
+        stored = await store.insert({ _id: product.id, ...fieldsOf(product), ...withEvent(event) });
       } catch (error) {
         await releaseAfter(error, product.sku, product.id);
         // A product stored before keys existed and not backfilled yet: the unique index still refuses the SKU.
         if (isDuplicateKey(error)) return { ok: false, reason: 'duplicate-sku' };
         throw error;
       }
-      await events.deliver(store, product.id);
+      await events.deliver(store, product.id, stored);
       return { ok: true };
     },
 
@@ -201,7 +202,7 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
         return { ok: false, reason: 'not-found' };
       }
       if (result.doc.sku !== previousSku) await keys.release(previousSku, id);
-      await events.deliver(store, id);
+      await events.deliver(store, id, result.doc);
       return { ok: true, product: toProduct(result.doc) };
     },
 
@@ -214,7 +215,7 @@ export function createProductRepository(db: Db, events: EventPublisher, revision
       });
       if (result.status !== 'written' || !deleted) return undefined;
       await keys.release(deleted.sku, id);
-      await events.deliver(store, id);
+      await events.deliver(store, id, result.doc);
       return deleted;
     },
 

@@ -166,13 +166,14 @@ export function createUserRepository(db: Db, events: EventPublisher, revisions: 
     async insert(user, event) {
       const refused = await holdKeys(user, undefined);
       if (refused) return { ok: false, reason: refused };
+      let stored: UserDocument;
       try {
-        await store.insert({ _id: user.id, ...fieldsOf(user), ...withEvent(event) });
+        stored = await store.insert({ _id: user.id, ...fieldsOf(user), ...withEvent(event) });
       } catch (error) {
         if (isDefinite(error)) await freeKeys(user, undefined);
         throw error;
       }
-      await events.deliver(store, user.id);
+      await events.deliver(store, user.id, stored);
       return { ok: true, user };
     },
 
@@ -203,6 +204,7 @@ export function createUserRepository(db: Db, events: EventPublisher, revisions: 
       const refused = await holdKeys(planned, toUser(before));
       if (refused) return { ok: false, reason: refused };
       let written: User | undefined;
+      let stored: UserDocument | undefined;
       let previous = toUser(before);
       try {
         const result = await store.write(id, (current) => {
@@ -212,7 +214,8 @@ export function createUserRepository(db: Db, events: EventPublisher, revisions: 
           written = next;
           return changedWithEvent(current, fieldsOf(next), event);
         });
-        if (result.status !== 'written') written = undefined;
+        if (result.status === 'written') stored = result.doc;
+        else written = undefined;
       } catch (error) {
         if (isDefinite(error)) await freeKeys(planned, toUser(before));
         throw error;
@@ -221,7 +224,7 @@ export function createUserRepository(db: Db, events: EventPublisher, revisions: 
         await freeKeys(planned, toUser(before));
         return { ok: false, reason: 'not-found' };
       }
-      await events.deliver(store, id);
+      await events.deliver(store, id, stored);
       await freeKeys(previous, written);
       return { ok: true, user: written };
     },
@@ -234,7 +237,7 @@ export function createUserRepository(db: Db, events: EventPublisher, revisions: 
         return deletedWithEvent(current, describe(deleted));
       });
       if (result.status !== 'written' || !deleted) return undefined;
-      await events.deliver(store, id);
+      await events.deliver(store, id, result.doc);
       await freeKeys(deleted, undefined);
       return deleted;
     },
