@@ -103,6 +103,10 @@ export function renderNginxConfig(dir: string, listenPort: number, routes: reado
     .map(
       (r) => `
   upstream ${upstreamName(r.appId)} {
+    # The replica with the fewest requests in flight, counted across the workers (the zone): one slowed by a long
+    # request or a garbage collection gets fewer new ones, where round-robin would queue every other request behind it.
+    zone ${upstreamName(r.appId)} 64k;
+    least_conn;
 ${r.sidecarHttpPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}
     keepalive 64;
     keepalive_requests 100000;
