@@ -31,6 +31,13 @@ export interface MeasureOptions {
    * (`daprd-categories-1`, `nginx`, …) to the label it is summed under, or undefined to leave it out.
    */
   cpuOf?: (processName: string) => string | undefined;
+  /**
+   * A target run in alternation with this one, at the same connections — run i of `beside` just before run i of this
+   * one — for a share of it (`shareCheck`): this machine's speed drifts by a fifth and more over the minutes a
+   * benchmark takes, and a ceiling measured minutes apart from a row moved its share by as much. Paired runs see the
+   * same moment.
+   */
+  beside?: Target;
 }
 
 /** The median of `runs` load runs of one target: requests/s, p50, p95 and p99 each the median of their own values. */
@@ -49,6 +56,8 @@ export interface Measurement {
   runs: readonly LoadResult[];
   /** Median CPU milliseconds per request, by label, with the processes' idle CPU taken out (only with `cpuOf`). */
   cpuMsPerRequest: ReadonlyMap<string, number>;
+  /** With `beside`: its run i, taken just before run i of this target. */
+  besideRuns?: readonly LoadResult[];
 }
 
 export interface Check {
@@ -103,15 +112,20 @@ export async function measureTarget(
   options: MeasureOptions = {},
 ): Promise<Measurement> {
   const connections = options.connections ?? settings.connections;
-  const load = async (seconds: number) =>
-    runWrk({ url: target.url, method: target.method, headers: await target.headers?.(), connections, seconds, threads: settings.threads }, workDir);
+  const loadOf = (of: Target) => async (seconds: number) =>
+    runWrk({ url: of.url, method: of.method, headers: await of.headers?.(), connections, seconds, threads: settings.threads }, workDir);
+  const load = loadOf(target);
+  const besideLoad = options.beside ? loadOf(options.beside) : undefined;
   // What the processes burn with no requests at all (daprd's placement, scheduler and name-resolution traffic, relays):
   // left in, it would be charged to the requests, the more so the fewer there are.
   const idleTicksPerSecond = options.cpuOf ? await idleRates(stack, options.cpuOf) : new Map<string, number>();
+  await besideLoad?.(settings.warmupSeconds);
   await load(settings.warmupSeconds);
   const runs: LoadResult[] = [];
+  const besideRuns: LoadResult[] = [];
   const cpuRuns = new Map<string, number[]>();
   for (let i = 0; i < settings.runs; i++) {
+    if (besideLoad) besideRuns.push(await besideLoad(settings.seconds));
     const groups = options.cpuOf ? labelledGroups(stack, options.cpuOf) : new Map<number, string>();
     const before = groupTicks(new Set(groups.keys()));
     const result = await load(settings.seconds);
@@ -134,6 +148,7 @@ export async function measureTarget(
     statusErrors: runs.reduce((sum, r) => sum + r.statusErrors, 0),
     runs,
     cpuMsPerRequest: new Map([...cpuRuns].map(([label, values]) => [label, median(values)])),
+    ...(besideLoad ? { besideRuns } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { BenchReport, Check, Measurement } from './framework';
-import { percent } from './stats';
+import { median, percent } from './stats';
+import type { LoadResult } from './wrk';
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
@@ -37,8 +38,24 @@ export function formatReport(name: string, description: string, report: BenchRep
   ].join('\n');
 }
 
-/** A target "at least `min` of the ceiling's requests/s". */
+/**
+ * A target "at least `min` of the ceiling's requests/s". A row measured with the ceiling `beside` it is judged by the
+ * median of its paired runs' shares (each run against the ceiling run just before it); otherwise against `ceiling`.
+ */
 export function shareCheck(name: string, measured: Measurement, ceiling: Measurement, min: number): Check {
+  const paired = measured.besideRuns;
+  if (paired && paired.length === measured.runs.length && paired.length > 0) {
+    const shares = measured.runs.map((run, i) => run.requestsPerSecond / (paired[i] as LoadResult).requestsPerSecond);
+    const share = median(shares);
+    return {
+      name,
+      pass: share >= min,
+      detail:
+        `${percent(share, 1)}, the median of ${shares.length} runs each against a ceiling run just before it ` +
+        `(${shares.map((s) => percent(s, 1)).join(', ')}; the ceiling ${paired.map((r) => fixed(r.requestsPerSecond, 0)).join(', ')} req/s) ` +
+        `(target ≥ ${percent(min, 1)})`,
+    };
+  }
   const share = measured.requestsPerSecond / ceiling.requestsPerSecond;
   return { name, pass: share >= min, detail: `${percent(share, 1)} of ${fixed(ceiling.requestsPerSecond, 0)} req/s (target ≥ ${percent(min, 1)})` };
 }
