@@ -53,9 +53,9 @@ export const pathBenchmark: Benchmark = {
     const ceiling = await context.ceiling();
     context.progress('categories: a route without database');
     const openApiUrl = `${stack.ingressUrl}/api/categories/openapi.json`;
-    // wrk sends no Accept-Encoding, so this row is the plain body, as most API clients fetch it.
     // The two rows with a target run in alternation with the ceiling, so each share compares the same moment.
     const beside = ceilingTarget(stack, viewer);
+    // wrk sends no Accept-Encoding, so this row is the plain body, as most API clients fetch it.
     const noDatabase = await context.measure(
       { name: 'categories openapi.json (no database)', url: openApiUrl, headers: viewer },
       { cpuOf: categoriesPath, beside },
